@@ -1,0 +1,68 @@
+/**
+ * The Recipe: what we know about how a Guix profile was built, as JSON. It is the CLI's
+ * `--output json` and the API's recipe document (schema in docs/recipe-schema.md).
+ *
+ * NOTE for implementers: field names here are the contract between shared/guix, the store and the
+ * API. Add fields freely; rename none without bumping `schemaVersion`.
+ */
+
+/** A channel as `guix package --export-channels` would write it. */
+export interface RecipeChannel {
+  name: string;
+  url: string;
+  branch: string | null;
+  /** The commit exported (the first one seen for this channel name, as Guix does). */
+  commit: string;
+  introduction: { commit: string; signer: string } | null;
+  /** Every commit seen for this channel name among the top-level entries, first-seen order; `commit` is the first. */
+  commits: string[];
+}
+
+/** A reference from a package to one channel of its provenance. */
+export interface PackageChannelRef {
+  name: string;
+  url: string;
+  commit: string;
+}
+
+/** One top-level manifest entry. */
+export interface RecipePackage {
+  name: string;
+  version: string;
+  output: string;
+  storePath: string;
+  /** Channels from this entry's provenance (guix first); [] when it has none. */
+  channels: PackageChannelRef[];
+  /** `transformations` property, in recorded order: e.g. [{ option: 'without-tests', value: 'python-pandas' }]. */
+  transformations: { option: string; value: string }[];
+  /** Propagated inputs, recursively (names, versions, outputs, store paths). */
+  propagated: RecipeDependency[];
+}
+
+export interface RecipeDependency {
+  name: string;
+  version: string;
+  output: string;
+  storePath: string;
+  propagated: RecipeDependency[];
+}
+
+export interface Recipe {
+  schemaVersion: 1;
+  kind: 'profile';
+  /** The profile's store path, e.g. /gnu/store/<hash>-profile (when known). */
+  profile: string | null;
+  /** The manifest's format version (2, 3 or 4). */
+  manifestVersion: number;
+  packages: RecipePackage[];
+  /** As exported; [] when the profile has no provenance. */
+  channels: RecipeChannel[];
+  /** Top-level packages that carry no provenance (their channels are unknown). */
+  packagesWithoutProvenance: string[];
+  texts: {
+    /** channels.scm as Guix prints it (classic printer); absent without provenance. */
+    channels?: string;
+    /** manifest.scm, default style (pinned), classic printer. */
+    manifest: string;
+  };
+}

@@ -1,0 +1,27 @@
+/**
+ * What scanning one image yields. Failures are RecipeErrors (shared/errors.ts), never results.
+ */
+import type { Descriptor, Platform } from '../oci/descriptor.js';
+import type { Recipe } from '../guix/recipe.js';
+
+export type ScanResult =
+  | {
+      kind: 'recipe';
+      platform?: Platform;
+      /** The image manifest this result is for. */
+      manifest: Descriptor;
+      recipe: Recipe;
+      /** Every byte that contributed was digest-checked (no early stop left a blob unverified). */
+      verified: boolean;
+    }
+  | { kind: 'no-profile'; platform?: Platform; manifest: Descriptor; reason: string }
+  | { kind: 'not-guix'; platform?: Platform; manifest: Descriptor; reason: string };
+
+/** The scan of one top-level reference: an image, or an index with one result per platform. */
+export interface ImageScan {
+  /** The top-level manifest (image or index). */
+  manifest: Descriptor;
+  results: ScanResult[];
+  /** Bytes read from blobs (compressed), for metrics and the layer-cache tests. */
+  bytesRead: number;
+}
