@@ -48,6 +48,8 @@ const CODES = {
   'registry-error': { kind: 'retryable', status: 502, exit: 1 },
   /** The registry said 429 (or 503 with Retry-After). */
   'rate-limited': { kind: 'rate-limited', status: 503, exit: 1 },
+  /** An authenticated caller without the scope a route needs (API tokens). */
+  forbidden: { kind: 'permanent', status: 403, exit: 1 },
   /** A host (registry, token realm, redirect target) that configuration does not allow. */
   'host-not-allowed': { kind: 'permanent', status: 403, exit: 1 },
   /** A call ran out of time. */
