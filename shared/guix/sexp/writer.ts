@@ -39,73 +39,84 @@ export interface FlatFormOptions {
    * list Guile's `write` takes over), `always` (everywhere, e.g. inside vectors too).
    */
   abbreviate: 'never' | 'proper-lists' | 'always';
-  /** Stop and return undefined as soon as the text would exceed this many UTF-16 code units... */
+  /** Give up (return undefined) once the text would exceed this many characters (code points). */
   limit?: number;
 }
 
 /**
  * The one-line form of `d`. With `limit`, returns undefined once the output length (counted in Scheme
- * characters, i.e. code points) exceeds `limit`, without building the rest.
+ * characters, i.e. code points) exceeds `limit`, without building the rest. Iterative, and lazy in
+ * the width of lists, so a small limit costs little whatever the size of `d`.
  */
 export function flatForm(d: Datum, opts: FlatFormOptions): string | undefined {
   const limit = opts.limit ?? Infinity;
+  const always = opts.abbreviate === 'always';
   const parts: string[] = [];
   let length = 0;
-  // Work stack: either text to emit or a datum to write (with its abbreviation mode).
-  type Task = { t: string } | { d: Datum; ab: boolean };
-  const stack: Task[] = [{ d, ab: opts.abbreviate !== 'never' }];
-  const always = opts.abbreviate === 'always';
   const emit = (s: string): boolean => {
     parts.push(s);
     length += codePointLength(s);
     return length <= limit;
   };
-  while (stack.length > 0) {
-    const task = stack.pop() as Task;
-    if ('t' in task) {
-      if (!emit(task.t)) return undefined;
-      continue;
+  // Open sequences: the items still to write, then the tail (for dotted lists) and the closer.
+  interface Frame {
+    items: readonly Datum[];
+    i: number;
+    tail: Datum | undefined;
+    ab: boolean;
+  }
+  const frames: Frame[] = [];
+  let next: Datum | undefined = d;
+  let ab = opts.abbreviate !== 'never';
+  for (;;) {
+    if (next !== undefined) {
+      const x: Datum = next;
+      next = undefined;
+      if (Array.isArray(x)) {
+        const items = x as readonly Datum[];
+        const prefix = ab ? readMacroPrefix(items) : undefined;
+        if (items.length === 0) {
+          if (!emit('()')) return undefined;
+        } else if (prefix !== undefined) {
+          if (!emit(prefix)) return undefined;
+          next = items[1];
+          continue;
+        } else {
+          if (!emit('(')) return undefined;
+          frames.push({ items, i: 0, tail: undefined, ab });
+        }
+      } else if (x instanceof DottedList) {
+        const { items, tail } = normalizeDotted(x);
+        if (items.length === 0) {
+          next = tail ?? [];
+          continue;
+        }
+        if (!emit('(')) return undefined;
+        frames.push({ items, i: 0, tail, ab: always && ab });
+      } else if (x instanceof Vector) {
+        if (!emit('#(')) return undefined;
+        frames.push({ items: x.items, i: 0, tail: undefined, ab: always && ab });
+      } else if (!emit(writeAtom(x))) {
+        return undefined;
+      }
     }
-    const x = task.d;
-    if (Array.isArray(x)) {
-      const items = x as readonly Datum[];
-      if (items.length === 0) {
-        if (!emit('()')) return undefined;
-        continue;
-      }
-      const prefix = task.ab ? readMacroPrefix(items) : undefined;
-      if (prefix !== undefined) {
-        if (!emit(prefix)) return undefined;
-        stack.push({ d: items[1] as Datum, ab: task.ab });
-        continue;
-      }
-      pushSequence(stack, '(', items, undefined, task.ab);
-    } else if (x instanceof DottedList) {
-      const { items, tail } = normalizeDotted(x);
-      pushSequence(stack, '(', items, tail, always && task.ab);
-    } else if (x instanceof Vector) {
-      pushSequence(stack, '#(', x.items, undefined, always && task.ab);
-    } else if (!emit(writeAtom(x))) {
-      return undefined;
+    const top = frames.at(-1);
+    if (top === undefined) break;
+    if (top.i < top.items.length) {
+      if (top.i > 0 && !emit(' ')) return undefined;
+      next = top.items[top.i++];
+      ab = top.ab;
+    } else if (top.tail !== undefined) {
+      if (!emit(' . ')) return undefined;
+      next = top.tail;
+      ab = top.ab;
+      top.tail = undefined;
+    } else {
+      if (!emit(')')) return undefined;
+      frames.pop();
     }
   }
   return parts.join('');
-}
-
-function pushSequence(
-  stack: ({ t: string } | { d: Datum; ab: boolean })[],
-  open: string,
-  items: readonly Datum[],
-  tail: Datum | undefined,
-  ab: boolean,
-): void {
-  stack.push({ t: ')' });
-  if (tail !== undefined) stack.push({ d: tail, ab }, { t: ' . ' });
-  for (let i = items.length - 1; i >= 0; i--) {
-    stack.push({ d: items[i] as Datum, ab });
-    if (i > 0) stack.push({ t: ' ' });
-  }
-  stack.push({ t: open });
 }
 
 /** `'`, `` ` ``, `,` or `,@` when `l` is a two-element quote form, else undefined. */
