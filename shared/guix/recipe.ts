@@ -2,19 +2,28 @@
  * The Recipe: what we know about how a Guix profile was built, as JSON. It is the CLI's
  * `--output json` and the API's recipe document (schema in docs/recipe-schema.md).
  *
+ * It holds everything needed to print channels.scm and manifest.scm again, in any style and with
+ * either printer (build-recipe.ts: renderChannels, renderManifest), without the manifest text.
+ *
  * NOTE for implementers: field names here are the contract between shared/guix, the store and the
  * API. Add fields freely; rename none without bumping `schemaVersion`.
  */
 
-/** A channel as `guix package --export-channels` would write it. */
+/** A channel as `guix package --export-channels` would write it: one per channel name, in export order. */
 export interface RecipeChannel {
   name: string;
   url: string;
+  /** null when the provenance recorded `#f` (printed `(branch #f)`). */
   branch: string | null;
   /** The commit exported (the first one seen for this channel name, as Guix does). */
   commit: string;
+  /** The introduction, its signer formatted as `openpgp-format-fingerprint` prints it. */
   introduction: { commit: string; signer: string } | null;
-  /** Every commit seen for this channel name among the top-level entries, first-seen order; `commit` is the first. */
+  /**
+   * The commits of this channel name among the top-level entries, first-seen order; `commit` is the
+   * first, the others are Guix's `;; Note:` lines. As with Guix's `channel=?`, a commit already seen
+   * (under any channel name) is not listed again.
+   */
   commits: string[];
 }
 
@@ -44,7 +53,14 @@ export interface RecipeDependency {
   version: string;
   output: string;
   storePath: string;
+  /** [] when `repeated` is true: the entry's inputs are listed where it first appears. */
   propagated: RecipeDependency[];
+  /**
+   * True when the same entry was already listed in full earlier in this recipe (depth-first,
+   * pre-order over `packages`), as the manifest's own `repeated` forms do. Keeps the document linear
+   * in the manifest's size. Absent when false.
+   */
+  repeated?: true;
 }
 
 export interface Recipe {
@@ -57,7 +73,7 @@ export interface Recipe {
   packages: RecipePackage[];
   /** As exported; [] when the profile has no provenance. */
   channels: RecipeChannel[];
-  /** Top-level packages that carry no provenance (their channels are unknown). */
+  /** Top-level packages that carry no (usable) provenance, as specs `name@version[:output]`. */
   packagesWithoutProvenance: string[];
   texts: {
     /** channels.scm as Guix prints it (classic printer); absent without provenance. */

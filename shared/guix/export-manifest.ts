@@ -1,0 +1,114 @@
+/**
+ * `guix package --export-manifest`, byte for byte (docs: guix-format.md §2): `manifest->code` over the
+ * top-level entries, printed form by form after Guix's header.
+ *
+ * Styles: `pinned` qualifies every package as `name@version` (exact under `guix time-machine`, whatever
+ * packages the exporting Guix has; our default), `guix` writes bare names (what Guix prints when each
+ * package has a single version in the Guix running the export; Guix's own prefix choice depends on its
+ * package set and cannot be computed offline, §2.4).
+ */
+import { DottedList, sym } from './sexp/datum.js';
+import type { Datum } from './sexp/datum.js';
+import { prettyPrint } from './sexp/pretty-print.js';
+import type { PrinterStyle } from './sexp/pretty-print.js';
+
+/** `pinned` (every package `name@version`, the default) or `guix` (no version qualifiers). */
+export type ManifestStyle = 'pinned' | 'guix';
+
+export const MANIFEST_STYLES: readonly ManifestStyle[] = ['pinned', 'guix'];
+
+/** One option of a `transformations` property: `(OPTION . "VALUE")`. */
+export interface Transformation {
+  option: string;
+  value: string;
+}
+
+/** What `manifest->code` needs of a top-level entry. */
+export interface ManifestCodeEntry {
+  name: string;
+  version: string;
+  output: string;
+  /** In recorded order; [] when the entry has none. */
+  transformations: readonly Transformation[];
+}
+
+/** Guix's header (English), then the forms each preceded by an empty line. */
+export const MANIFEST_HEADER =
+  ';; This "manifest" file can be passed to \'guix package -m\' to reproduce\n' +
+  ';; the content of your profile.  This is "symbolic": it only specifies\n' +
+  ';; package names.  To reproduce the exact same profile, you also need to\n' +
+  ';; capture the channels being used, as returned by "guix describe".\n' +
+  ';; See the "Replicating Guix" section in the manual.\n';
+
+/** `qualified-name`: `name`, or `name@version` in the pinned style. */
+function qualifiedName(e: ManifestCodeEntry, style: ManifestStyle): string {
+  return style === 'pinned' && e.version !== '' ? `${e.name}@${e.version}` : e.name;
+}
+
+function optionsKey(t: readonly Transformation[]): string {
+  return JSON.stringify(t.map((x) => [x.option, x.value]));
+}
+
+function optionsDatum(t: readonly Transformation[]): Datum {
+  return t.map((x) => new DottedList([sym(x.option)], x.value));
+}
+
+/**
+ * `manifest->code`: the top-level forms inside its `begin`. Transformation procedures are numbered in
+ * order of first appearance and their `define`s come out in REVERSE order (Guix builds the list with
+ * `alist-cons`): `transformN` first, `transform1` last.
+ */
+export function manifestToCode(entries: readonly ManifestCodeEntry[], style: ManifestStyle): Datum[] {
+  const procs = new Map<string, { name: string; options: readonly Transformation[] }>();
+  for (const e of entries) {
+    if (e.transformations.length === 0) continue;
+    const k = optionsKey(e.transformations);
+    if (!procs.has(k)) procs.set(k, { name: `transform${procs.size + 1}`, options: e.transformations });
+  }
+
+  if (procs.size === 0) {
+    const specs = entries.map((e) =>
+      e.output === 'out' ? qualifiedName(e, style) : `${qualifiedName(e, style)}:${e.output}`,
+    );
+    return [[sym('specifications->manifest'), [sym('list'), ...specs]]];
+  }
+
+  const defines: Datum[] = [...procs.values()]
+    .reverse()
+    .map((p) => [
+      sym('define'),
+      sym(p.name),
+      [sym('options->transformation'), [sym('quote'), optionsDatum(p.options)]],
+    ]);
+  const items = entries.map((e): Datum => {
+    const pkg: Datum = [sym('specification->package'), qualifiedName(e, style)];
+    const transformed: Datum =
+      e.transformations.length === 0 ? pkg : [sym(procs.get(optionsKey(e.transformations))!.name), pkg];
+    return e.output === 'out' ? transformed : [sym('list'), transformed, e.output];
+  });
+  return [
+    [sym('use-modules'), [sym('guix'), sym('transformations')]],
+    ...defines,
+    [sym('packages->manifest'), [sym('list'), ...items]],
+  ];
+}
+
+/** Options of `exportManifest`. */
+export interface ExportManifestOptions {
+  /** Default `pinned`. */
+  style?: ManifestStyle;
+  /** Which Guile pretty-printer to imitate. Default `classic` (Guile <= 3.0.9). */
+  printer?: PrinterStyle;
+}
+
+/** The manifest.scm text for these top-level entries. */
+export function exportManifest(
+  entries: readonly ManifestCodeEntry[],
+  opts: ExportManifestOptions = {},
+): string {
+  const printer = opts.printer ?? 'classic';
+  let out = MANIFEST_HEADER;
+  for (const form of manifestToCode(entries, opts.style ?? 'pinned'))
+    out += '\n' + prettyPrint(form, { printer });
+  return out;
+}
