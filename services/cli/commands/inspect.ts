@@ -1,0 +1,298 @@
+/**
+ * `guix-recipes inspect SOURCE`: the recipe of one Guix profile or image.
+ *
+ * Exit status: 0 success, 2 usage, 3 no Guix profile found, 4 profile without provenance (for
+ * `--output channels`), 1 anything else (from the code table in shared/errors.ts).
+ */
+import { parseArgs } from 'node:util';
+import { RecipeError } from '../../../shared/errors.js';
+import { formatPlatform, parsePlatform } from '../../../shared/oci/descriptor.js';
+import type { Platform } from '../../../shared/oci/descriptor.js';
+import { isIndexMediaType } from '../../../shared/oci/media-types.js';
+import { buildRecipe, renderChannels, renderManifest } from '../../../shared/guix/build-recipe.js';
+import { MANIFEST_STYLES } from '../../../shared/guix/export-manifest.js';
+import type { ManifestStyle } from '../../../shared/guix/export-manifest.js';
+import type { PrinterStyle } from '../../../shared/guix/sexp/pretty-print.js';
+import type { Recipe } from '../../../shared/guix/recipe.js';
+import { scanImage } from '../../../shared/scan/scan-image.js';
+import type { ImageScan, ScanResult } from '../../../shared/scan/scan-result.js';
+import type { CliIO } from '../cli-io.js';
+import type { Command } from '../command.js';
+import { readLocalProfile } from '../profile-source.js';
+import type { ImageFacts } from '../summary.js';
+import { formatSummary } from '../summary.js';
+import { findTransport, TRANSPORTS } from '../transports.js';
+
+/** What `--output` can ask for. */
+export type InspectOutput = 'summary' | 'channels' | 'manifest' | 'json';
+const OUTPUTS: readonly InspectOutput[] = ['summary', 'channels', 'manifest', 'json'];
+const PRINTERS: readonly PrinterStyle[] = ['classic', 'modern'];
+const DEFAULT_PLATFORM: Platform = { os: 'linux', architecture: 'amd64' };
+
+const OPTIONS = {
+  output: { type: 'string', short: 'o' },
+  'manifest-style': { type: 'string' },
+  printer: { type: 'string' },
+  platform: { type: 'string' },
+  'tls-verify': { type: 'string' },
+  creds: { type: 'string' },
+  authfile: { type: 'string' },
+  'deep-scan': { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+/** The parsed, validated options of one `inspect` run. */
+export interface InspectOptions {
+  source: string;
+  /** Default `summary`. */
+  output: InspectOutput;
+  /** Default `pinned`. */
+  manifestStyle: ManifestStyle;
+  /** Default `classic`. */
+  printer: PrinterStyle;
+  /** Default linux/amd64. */
+  platform: Platform;
+  /** Default true. */
+  tlsVerify: boolean;
+  creds?: string;
+  authfile?: string;
+  /** Default false. */
+  deepScan: boolean;
+}
+
+const transportLines = TRANSPORTS.map((t) => `  ${t.syntax.padEnd(36)} ${t.description}`).join('\n');
+
+const HELP = `Usage: guix-recipes inspect SOURCE [OPTIONS...]
+
+Print the reproduction recipe of a Guix profile or of a Guix-built image: the channels.scm and
+manifest.scm that 'guix package --export-channels' / '--export-manifest' print for its profile, byte for
+byte, without Guix and without Docker.
+
+SOURCE, spelled as skopeo spells it:
+  ${'profile:PATH'.padEnd(36)} a Guix profile directory (or a link to one), or its manifest file
+${transportLines}
+
+Options:
+  -o, --output WHAT          what to print on standard output (default: summary)
+                               summary   a short report for people: profile, channels, packages
+                               channels  channels.scm, as 'guix package --export-channels' prints it
+                               manifest  manifest.scm, as 'guix package --export-manifest' prints it
+                               json      the recipe as JSON (docs/recipe-schema.md); for an image, the
+                                         scan of every platform, each with its recipe
+      --manifest-style STYLE pinned (default): every package as name@version, exact under
+                               'guix time-machine'; guix: no version qualifiers, what Guix prints when
+                               each package has a single version
+      --printer PRINTER      classic (default): Guile <= 3.0.9's pretty-printer, as in every export file
+                               seen so far; modern: Guile >= 3.0.10's (for channels and manifest output)
+      --platform OS/ARCH[/VARIANT]
+                             the platform to report for a multi-platform image (default: linux/amd64;
+                               a single-platform image is reported whatever its platform)
+      --tls-verify=false     do not verify the registry's TLS certificate
+      --creds USER:PASS      registry credentials
+      --authfile FILE        registry credentials from a Docker config.json / containers auth.json
+      --deep-scan            read the layers even of images whose configuration does not look like Guix
+  -h, --help                 show this help
+
+Exit status:
+  0  success
+  1  any other failure (unreadable or malformed input, registry trouble, ...)
+  2  usage error
+  3  no Guix profile found
+  4  the profile has no provenance, so no channels (with --output channels; Guix's own refusal:
+     "no provenance information for this profile")
+
+Errors are reported as one line on standard error.
+
+Examples:
+  guix-recipes inspect profile:$HOME/.guix-profile --output manifest > manifest.scm
+  guix-recipes inspect docker-archive:pack.tar.gz --output channels > channels.scm
+  guix time-machine -C channels.scm -- pack -f docker -m manifest.scm
+`;
+
+function oneOf<T extends string>(
+  value: string | undefined,
+  allowed: readonly T[],
+  fallback: T,
+  option: string,
+): T {
+  if (value === undefined) return fallback;
+  if ((allowed as readonly string[]).includes(value)) return value as T;
+  throw new RecipeError('usage', `--${option} must be one of ${allowed.join(', ')} (got '${value}')`);
+}
+
+/** Parse `inspect`'s arguments; RecipeError `usage` on anything wrong. */
+export function parseInspectArgs(argv: string[]): InspectOptions {
+  // skopeo spells the flag `--tls-verify` (true) or `--tls-verify=false`.
+  const args = argv.map((a) => (a === '--tls-verify' ? '--tls-verify=true' : a));
+  let parsed;
+  try {
+    parsed = parseArgs({ args, options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (err) {
+    throw new RecipeError(
+      'usage',
+      `${(err as Error).message.split('\n')[0]}; see 'guix-recipes inspect --help'`,
+      { cause: err },
+    );
+  }
+  const { values, positionals } = parsed;
+  if (positionals.length !== 1) {
+    throw new RecipeError(
+      'usage',
+      positionals.length === 0
+        ? "inspect needs a SOURCE; see 'guix-recipes inspect --help'"
+        : `inspect takes one SOURCE (got ${positionals.length})`,
+    );
+  }
+  const tls = values['tls-verify'];
+  if (tls !== undefined && tls !== 'true' && tls !== 'false')
+    throw new RecipeError('usage', `--tls-verify must be true or false (got '${tls}')`);
+  const creds = values.creds;
+  if (creds !== undefined && !creds.includes(':'))
+    throw new RecipeError('usage', '--creds must be USER:PASS');
+  const opts: InspectOptions = {
+    source: positionals[0]!,
+    output: oneOf(values.output, OUTPUTS, 'summary', 'output'),
+    manifestStyle: oneOf(values['manifest-style'], MANIFEST_STYLES, 'pinned', 'manifest-style'),
+    printer: oneOf(values.printer, PRINTERS, 'classic', 'printer'),
+    platform: values.platform === undefined ? DEFAULT_PLATFORM : parsePlatform(values.platform),
+    tlsVerify: tls !== 'false',
+    deepScan: values['deep-scan'] ?? false,
+  };
+  if (creds !== undefined) opts.creds = creds;
+  if (values.authfile !== undefined) opts.authfile = values.authfile;
+  return opts;
+}
+
+/** What to print for one recipe, by `--output` (json is handled by the caller). */
+function renderRecipe(recipe: Recipe, opts: InspectOptions, image?: ImageFacts): string {
+  switch (opts.output) {
+    case 'channels':
+      return renderChannels(recipe, { printer: opts.printer });
+    case 'manifest':
+      return renderManifest(recipe, { style: opts.manifestStyle, printer: opts.printer });
+    case 'json':
+      return JSON.stringify(recipe, null, 2) + '\n';
+    case 'summary':
+      return formatSummary(recipe, image);
+  }
+}
+
+async function inspectProfile(
+  path: string,
+  opts: InspectOptions,
+  io: CliIO,
+  signal: AbortSignal,
+): Promise<number> {
+  const local = await readLocalProfile(path, { signal, cwd: io.cwd });
+  let recipe: Recipe;
+  try {
+    recipe = buildRecipe(local.text, { profile: local.profile });
+  } catch (err) {
+    // Say which file: the reader's and decoder's messages know positions, not names.
+    if (err instanceof RecipeError)
+      throw new RecipeError(err.code, `${path}: ${err.message}`, {
+        cause: err,
+        ...(err.details ? { details: err.details } : {}),
+      });
+    throw err;
+  }
+  io.stdout.write(renderRecipe(recipe, opts));
+  return 0;
+}
+
+function samePlatform(a: Platform | undefined, want: Platform): boolean {
+  return (
+    a !== undefined &&
+    a.os === want.os &&
+    a.architecture === want.architecture &&
+    (want.variant === undefined || a.variant === want.variant)
+  );
+}
+
+/** The result `--platform` asks for: the only one of a single image, else the matching one. */
+export function selectResult(scan: ImageScan, platform: Platform): ScanResult {
+  const only = scan.results[0];
+  if (
+    scan.results.length === 1 &&
+    only !== undefined &&
+    (!isIndexMediaType(scan.manifest.mediaType) || only.platform === undefined)
+  ) {
+    return only;
+  }
+  const match = scan.results.find((r) => samePlatform(r.platform, platform));
+  if (match) return match;
+  const have = scan.results.map((r) => (r.platform ? formatPlatform(r.platform) : 'unknown')).join(', ');
+  throw new RecipeError(
+    'platform-not-found',
+    `the image has no ${formatPlatform(platform)} platform; it has: ${have || 'none'}`,
+  );
+}
+
+function noProfile(r: Exclude<ScanResult, { kind: 'recipe' }>, source: string): RecipeError {
+  return r.kind === 'not-guix'
+    ? new RecipeError(
+        'no-guix-profile',
+        `no Guix profile found in ${source}: not a Guix image (${r.reason}); --deep-scan reads its layers anyway`,
+      )
+    : new RecipeError('no-guix-profile', `no Guix profile found in ${source}: ${r.reason}`);
+}
+
+async function inspectImage(opts: InspectOptions, io: CliIO, signal: AbortSignal): Promise<number> {
+  const found = findTransport(opts.source);
+  if (found === undefined) {
+    const known = ['profile:', ...TRANSPORTS.map((t) => t.prefix)].join(', ');
+    throw new RecipeError('usage', `unknown source '${opts.source}': it must start with one of ${known}`);
+  }
+  const transportOptions = {
+    signal,
+    tlsVerify: opts.tlsVerify,
+    cwd: io.cwd,
+    env: io.env,
+    ...(opts.creds === undefined ? {} : { creds: opts.creds }),
+    ...(opts.authfile === undefined ? {} : { authfile: opts.authfile }),
+  };
+  const source = await found.transport.open(found.rest, transportOptions);
+  try {
+    const wantsAll = opts.output === 'json';
+    const scan = await scanImage(source, {
+      signal,
+      deepScan: opts.deepScan,
+      ...(wantsAll ? {} : { platform: opts.platform }),
+    });
+    if (wantsAll) {
+      io.stdout.write(JSON.stringify({ source: source.name, ...scan }, null, 2) + '\n');
+      const firstMissing = scan.results.find((r) => r.kind !== 'recipe');
+      if (!scan.results.some((r) => r.kind === 'recipe')) {
+        throw firstMissing
+          ? noProfile(firstMissing, source.name)
+          : new RecipeError('no-guix-profile', `no Guix profile found in ${source.name}`);
+      }
+      return 0;
+    }
+    const result = selectResult(scan, opts.platform);
+    if (result.kind !== 'recipe') throw noProfile(result, source.name);
+    const facts: ImageFacts = {
+      source: source.name,
+      digest: result.manifest.digest,
+      verified: result.verified,
+    };
+    if (result.platform) facts.platform = formatPlatform(result.platform);
+    io.stdout.write(renderRecipe(result.recipe, opts, facts));
+    return 0;
+  } finally {
+    await source.close?.();
+  }
+}
+
+export const inspectCommand: Command = {
+  name: 'inspect',
+  summary: 'print the recipe (channels.scm, manifest.scm, JSON) of a Guix profile or image',
+  help: HELP,
+  async run(argv, io) {
+    const opts = parseInspectArgs(argv);
+    const signal = io.signal ?? new AbortController().signal;
+    if (opts.source.startsWith('profile:'))
+      return inspectProfile(opts.source.slice('profile:'.length), opts, io, signal);
+    return inspectImage(opts, io, signal);
+  },
+};

@@ -1,0 +1,97 @@
+/**
+ * The `guix-recipes` command line, in-process: `runCli(argv, io)` resolves to the exit status and never
+ * throws. Every failure becomes exactly one line on stderr (`guix-recipes: MESSAGE`), never a stack trace;
+ * this is the one place where errors meet exit codes.
+ */
+import { readFileSync } from 'node:fs';
+import { toRecipeError } from '../../shared/errors.js';
+import type { CliIO } from './cli-io.js';
+import type { Command } from './command.js';
+import { COMMANDS, findCommand } from './commands/index.js';
+
+export type { CliIO } from './cli-io.js';
+
+const PROGRAM = 'guix-recipes';
+
+function mainHelp(): string {
+  const width = Math.max(...COMMANDS.map((c) => c.name.length));
+  const lines = COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`);
+  return (
+    `Usage: ${PROGRAM} COMMAND [OPTIONS...]\n\n` +
+    'Recover the reproduction recipe (channels.scm + manifest.scm) of Guix-built profiles and images,\n' +
+    'without Guix and without Docker.\n\n' +
+    `Commands:\n${lines.join('\n')}\n\n` +
+    `Run '${PROGRAM} COMMAND --help' for the options of a command.\n`
+  );
+}
+
+function version(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+      version?: string;
+    };
+    if (typeof pkg.version === 'string') return pkg.version;
+  } catch {
+    // A compiled build sits one level deeper (dist/services/cli); try there.
+  }
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as {
+      version?: string;
+    };
+    if (typeof pkg.version === 'string') return pkg.version;
+  } catch {
+    // fall through
+  }
+  return 'unknown';
+}
+
+/** One line, whatever the message holds (a hostile file name could carry newlines or escapes). */
+export function errorLine(message: string): string {
+  // eslint-disable-next-line no-control-regex
+  const clean = message.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim();
+  return `${PROGRAM}: ${clean === '' ? 'failed' : clean}\n`;
+}
+
+/** Run the CLI with `argv` (the arguments after the program name). Resolves to the exit status. */
+export async function runCli(argv: string[], io: CliIO): Promise<number> {
+  const [first, ...rest] = argv;
+  if (first === undefined || first === '--help' || first === '-h') {
+    (first === undefined ? io.stderr : io.stdout).write(mainHelp());
+    return first === undefined ? 2 : 0;
+  }
+  if (first === '--version' || first === '-V') {
+    io.stdout.write(`${PROGRAM} ${version()}\n`);
+    return 0;
+  }
+  if (first === 'help') {
+    const target = rest[0] === undefined ? undefined : findCommand(rest[0]);
+    if (rest[0] !== undefined && target === undefined) {
+      io.stderr.write(errorLine(`unknown command '${rest[0]}'; run '${PROGRAM} --help' for the list`));
+      return 2;
+    }
+    io.stdout.write(target === undefined ? mainHelp() : target.help);
+    return 0;
+  }
+  const command = findCommand(first);
+  if (command === undefined) {
+    io.stderr.write(errorLine(`unknown command '${first}'; run '${PROGRAM} --help' for the list`));
+    return 2;
+  }
+  const dashdash = rest.indexOf('--');
+  const options = dashdash === -1 ? rest : rest.slice(0, dashdash);
+  if (options.includes('--help') || options.includes('-h')) {
+    io.stdout.write(command.help);
+    return 0;
+  }
+  return runCommand(command, rest, io);
+}
+
+async function runCommand(command: Command, argv: string[], io: CliIO): Promise<number> {
+  try {
+    return await command.run(argv, io);
+  } catch (err) {
+    const e = toRecipeError(err);
+    io.stderr.write(errorLine(e.message));
+    return command.exitCodeFor ? command.exitCodeFor(e) : e.exitCode;
+  }
+}
