@@ -1,0 +1,195 @@
+/**
+ * The service's one configuration object: its TypeBox schema, its TypeScript type and its defaults.
+ * docs/configuration.md documents every field; `loadConfig` (load-config.ts) fills it from the
+ * environment and the optional JSON file named by GUIX_RECIPES_CONFIG.
+ */
+import { Type, type Static } from 'typebox';
+
+/** Access scopes an API token can carry (issue 7's access table names which route needs which). */
+export const SCOPES = ['read', 'scan', 'admin'] as const;
+export type Scope = (typeof SCOPES)[number];
+
+/** Webhook senders that can announce pushes (issue 6 adds the others onto the same path). */
+export const SENDERS = ['distribution', 'harbor', 'github', 'dockerhub', 'quay', 'acr'] as const;
+export type Sender = (typeof SENDERS)[number];
+
+const Secret = Type.String({ minLength: 1, maxLength: 4096 });
+
+export const RegistryConfigSchema = Type.Object(
+  {
+    /** `host[:port]` as written in image references (`docker.io` for Docker Hub). */
+    host: Type.String({ minLength: 1, maxLength: 255 }),
+    /** Plain HTTP instead of HTTPS (`http://host:port` in GUIX_RECIPES_REGISTRIES sets it). */
+    insecure: Type.Boolean({ default: false }),
+    /** Basic credentials (or the identity for a token exchange). Never put in job data or logs. */
+    username: Type.Optional(Type.String({ maxLength: 1024 })),
+    password: Type.Optional(Secret),
+    /** A bearer token used as is (an identity token / registry token). */
+    token: Type.Optional(Secret),
+    tls: Type.Optional(
+      Type.Object(
+        {
+          /** PEM file of extra CA certificates to trust for this registry. */
+          caFile: Type.Optional(Type.String()),
+          /** Client certificate and key (PEM files) for registries that demand mutual TLS. */
+          certFile: Type.Optional(Type.String()),
+          keyFile: Type.Optional(Type.String()),
+          /** Verify the registry's certificate (default true). */
+          verify: Type.Boolean({ default: true }),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    /** Who announces this registry's pushes, and the secret that sender presents. */
+    webhook: Type.Optional(
+      Type.Object(
+        {
+          sender: Type.Union(
+            [
+              Type.Literal('distribution'),
+              Type.Literal('harbor'),
+              Type.Literal('github'),
+              Type.Literal('dockerhub'),
+              Type.Literal('quay'),
+              Type.Literal('acr'),
+            ],
+            { default: 'distribution' },
+          ),
+          /** Overrides GUIX_RECIPES_WEBHOOK_SECRET for this registry's sender. */
+          secret: Type.Optional(Secret),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type RegistryConfig = Static<typeof RegistryConfigSchema>;
+
+const HostPort = Type.Object(
+  { host: Type.String(), port: Type.Integer({ minimum: 1, maximum: 65535 }) },
+  { additionalProperties: false },
+);
+
+export const ConfigSchema = Type.Object(
+  {
+    /** Address the API listens on. */
+    host: Type.String({ default: '127.0.0.1' }),
+    port: Type.Integer({ minimum: 0, maximum: 65535, default: 8080 }),
+    /** Listen beyond loopback although no API token is configured (the recipe and scan routes are then open to all). */
+    allowOpenAccess: Type.Boolean({ default: false }),
+    logLevel: Type.Union(
+      [
+        Type.Literal('fatal'),
+        Type.Literal('error'),
+        Type.Literal('warn'),
+        Type.Literal('info'),
+        Type.Literal('debug'),
+        Type.Literal('trace'),
+        Type.Literal('silent'),
+      ],
+      { default: 'info' },
+    ),
+    redis: Type.Object(
+      {
+        /** `redis://[:password@]host:port[/db]`, `rediss://…` or `unix:///path`; absent: `start` runs its own. */
+        url: Type.Optional(Type.String()),
+        /** Redis Cluster seed nodes (instead of `url`). */
+        cluster: Type.Optional(Type.Array(HostPort, { minItems: 1 })),
+        /** Redis Sentinel (instead of `url`): sentinels and the master's name. */
+        sentinel: Type.Optional(
+          Type.Object(
+            { sentinels: Type.Array(HostPort, { minItems: 1 }), name: Type.String({ default: 'mymaster' }) },
+            { additionalProperties: false },
+          ),
+        ),
+        /** Password for cluster / sentinel-managed nodes (`url` carries its own). */
+        password: Type.Optional(Secret),
+        /** Prefix of every key the store writes. */
+        keyPrefix: Type.String({ default: 'guix-recipes', pattern: '^[A-Za-z0-9_.-]+$' }),
+        /** Where `start` keeps its own redis-server's data (AOF on). */
+        embeddedDir: Type.String({ default: 'var/redis' }),
+        /** Per-command deadline for the API's store and queue calls, in ms (then 503). */
+        commandTimeoutMs: Type.Integer({ minimum: 100, default: 5000 }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    /** Registries we may pull from; nothing else is ever fetched. */
+    registries: Type.Array(RegistryConfigSchema, { default: [] }),
+    webhooks: Type.Object(
+      {
+        /** What webhook senders present (per-registry `webhook.secret` overrides it). No secret: webhooks answer 401. */
+        secret: Type.Optional(Secret),
+        /** Largest webhook body accepted, in bytes (then 413). */
+        bodyLimitBytes: Type.Integer({ minimum: 1024, default: 1048576 }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    /** API tokens and their scopes. None: the recipe and scan routes are open (loopback only, see allowOpenAccess). */
+    apiTokens: Type.Array(
+      Type.Object(
+        {
+          token: Type.String({ minLength: 8, maxLength: 4096 }),
+          scopes: Type.Array(
+            Type.Union([Type.Literal('read'), Type.Literal('scan'), Type.Literal('admin')]),
+            { minItems: 1 },
+          ),
+        },
+        { additionalProperties: false },
+      ),
+      { default: [] },
+    ),
+    /** HTTPS; with `clientCaFile`, clients must present a certificate signed by it (mutual TLS). */
+    tls: Type.Optional(
+      Type.Object(
+        { certFile: Type.String(), keyFile: Type.String(), clientCaFile: Type.Optional(Type.String()) },
+        { additionalProperties: false },
+      ),
+    ),
+    http: Type.Object(
+      {
+        /** Largest JSON body of the non-webhook routes, in bytes. */
+        bodyLimitBytes: Type.Integer({ minimum: 1024, default: 65536 }),
+        connectionTimeoutMs: Type.Integer({ minimum: 0, default: 30000 }),
+        requestTimeoutMs: Type.Integer({ minimum: 0, default: 30000 }),
+        keepAliveTimeoutMs: Type.Integer({ minimum: 0, default: 72000 }),
+        /** How long a graceful shutdown may take before the process exits anyway. */
+        shutdownGraceMs: Type.Integer({ minimum: 0, default: 30000 }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    queue: Type.Object(
+      {
+        /** BullMQ key prefix; keep the braces (a Redis Cluster hash tag puts the queue in one slot). */
+        prefix: Type.String({ default: '{guix-recipes}' }),
+        /** Tries per scan (first try included) for retryable failures. */
+        attempts: Type.Integer({ minimum: 1, default: 5 }),
+        /** First retry delay; doubles each try (exponential backoff). */
+        backoffMs: Type.Integer({ minimum: 0, default: 5000 }),
+        /** How long failed jobs are kept (their ids block re-adding until retried or expired), in seconds. */
+        keepFailedSeconds: Type.Integer({ minimum: 0, default: 604800 }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    worker: Type.Object(
+      {
+        /** Jobs one worker process runs at the same time. */
+        concurrency: Type.Integer({ minimum: 1, maximum: 256, default: 2 }),
+        /** Deadline of one scan (the job then fails with `timeout` and is retried). */
+        jobTimeoutMs: Type.Integer({ minimum: 1000, default: 600000 }),
+        /** Lock held on an active job; a worker that dies loses it after this long and the job is recovered. */
+        lockDurationMs: Type.Integer({ minimum: 500, default: 30000 }),
+        /** How often workers look for jobs whose lock expired (stalled). */
+        stalledIntervalMs: Type.Integer({ minimum: 500, default: 30000 }),
+        /** Times a job may stall before it fails. */
+        maxStalledCount: Type.Integer({ minimum: 0, default: 2 }),
+        /** Read layers even when the image config does not look like Guix. */
+        deepScan: Type.Boolean({ default: false }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export type Config = Static<typeof ConfigSchema>;

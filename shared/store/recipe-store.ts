@@ -1,0 +1,520 @@
+/**
+ * The recipe store on Redis: results by manifest digest, image records (scan state, last error),
+ * tags with history, and the indexes the query API reads. Key layout and transaction boundaries:
+ * store-keys.ts. Works the same on one server, a Cluster and Sentinel.
+ */
+import { createHash } from 'node:crypto';
+import type { Descriptor, Digest, Platform } from '../oci/descriptor.js';
+import { formatPlatform } from '../oci/descriptor.js';
+import { isIndexMediaType } from '../oci/media-types.js';
+import type { Recipe, RecipeDependency } from '../guix/recipe.js';
+import type { ImageScan, ScanResult } from '../scan/scan-result.js';
+import type { ErrorCode } from '../errors.js';
+import { RecipeError } from '../errors.js';
+import type { RedisClient } from './redis-connection.js';
+import { redisUnavailable } from './redis-connection.js';
+import { StoreKeys, imageName, parseImageName, type ImageKey } from './store-keys.js';
+
+export type { ImageKey } from './store-keys.js';
+export { imageName, parseImageName } from './store-keys.js';
+
+/** Where one image's scan is. `queued` also covers "waiting for a retry" (then `error` says why). */
+export type ScanState = 'queued' | 'running' | 'done' | 'failed';
+export const SCAN_STATES: readonly ScanState[] = ['queued', 'running', 'done', 'failed'];
+
+/** What a manifest turned out to be. */
+export type ResultKind = 'recipe' | 'index' | 'no-profile' | 'not-guix';
+
+export interface StoredError {
+  code: ErrorCode;
+  message: string;
+  /** ISO time. */
+  at: string;
+}
+
+/** One registry/repository's record of one digest. */
+export interface ImageRecord {
+  /** The scan id: hex sha256 of `registry/repo@digest` (also the BullMQ job id). */
+  id: string;
+  registry: string;
+  repository: string;
+  digest: Digest;
+  state: ScanState;
+  kind?: ResultKind;
+  /** The last failure (kept while retrying, cleared when a scan succeeds). */
+  error?: StoredError;
+  /** What asked for the last scan: `webhook:distribution`, `api`, ... */
+  source?: string;
+  createdAt: string;
+  updatedAt: string;
+  /** Completed scans of this image (a pull event must never add one). */
+  scans: number;
+}
+
+/** One platform of an index. */
+export interface RollupEntry {
+  platform: Platform | null;
+  digest: Digest;
+  kind: Exclude<ResultKind, 'index'>;
+}
+
+interface ResultBase {
+  digest: Digest;
+  manifest: Descriptor;
+  scannedAt: string;
+}
+/** What GET /v1/recipes/{digest} serves. */
+export type StoredResult =
+  | (ResultBase & { kind: 'recipe'; platform: Platform | null; recipe: Recipe; verified: boolean })
+  | (ResultBase & { kind: 'no-profile' | 'not-guix'; platform: Platform | null; reason: string })
+  | (ResultBase & { kind: 'index'; platforms: RollupEntry[] });
+
+export interface Page {
+  offset?: number;
+  limit?: number;
+}
+export interface PageResult<T> {
+  items: T[];
+  total: number;
+}
+
+/** The scan id (and BullMQ job id) of an image: hex sha256 of `registry/repo@digest`, no `:`. */
+export function imageId(img: ImageKey): string {
+  return createHash('sha256').update(imageName(img)).digest('hex');
+}
+
+export interface RecipeStoreOptions {
+  /** Key prefix (configuration `redis.keyPrefix`). */
+  prefix: string;
+}
+
+type Opts = { signal?: AbortSignal };
+
+const now = (): number => Date.now();
+const iso = (ms: number): string => new Date(ms).toISOString();
+
+/** Store paths a recipe mentions: the profile, every package and every propagated input. */
+function storePaths(recipe: Recipe): Set<string> {
+  const out = new Set<string>();
+  if (recipe.profile) out.add(recipe.profile);
+  const walk = (deps: RecipeDependency[]): void => {
+    for (const d of deps) {
+      out.add(d.storePath);
+      walk(d.propagated);
+    }
+  };
+  for (const p of recipe.packages) {
+    out.add(p.storePath);
+    walk(p.propagated);
+  }
+  return out;
+}
+
+// Conditional state change, atomic on the one image key: `queued` never overwrites `running`
+// (a duplicate push while a scan runs must not make it look idle).
+const SET_STATE_LUA = `
+local cur = redis.call('HGET', KEYS[1], 'state')
+if ARGV[1] == 'queued' and cur == 'running' and ARGV[7] ~= 'force' then return cur or '' end
+redis.call('HSET', KEYS[1], 'state', ARGV[1], 'registry', ARGV[2], 'repository', ARGV[3], 'digest', ARGV[4], 'updatedAt', ARGV[5])
+redis.call('HSETNX', KEYS[1], 'createdAt', ARGV[5])
+redis.call('HSETNX', KEYS[1], 'scans', '0')
+if ARGV[6] ~= '' then redis.call('HSET', KEYS[1], 'source', ARGV[6]) end
+if ARGV[8] == 'clear' then redis.call('HDEL', KEYS[1], 'error') elseif ARGV[8] ~= '' then redis.call('HSET', KEYS[1], 'error', ARGV[8]) end
+return ARGV[1]
+`;
+
+export class RecipeStore {
+  readonly keys: StoreKeys;
+
+  constructor(
+    readonly redis: RedisClient,
+    opts: RecipeStoreOptions,
+  ) {
+    this.keys = new StoreKeys(opts.prefix);
+  }
+
+  private async run<T>(opts: Opts, f: () => Promise<T>): Promise<T> {
+    opts.signal?.throwIfAborted();
+    try {
+      return await f();
+    } catch (err) {
+      throw redisUnavailable(err);
+    }
+  }
+
+  private async setState(
+    img: ImageKey,
+    state: ScanState,
+    extra: { source?: string; error?: StoredError | 'clear'; force?: boolean },
+    opts: Opts,
+  ): Promise<ScanState> {
+    return this.run(opts, async () => {
+      const t = now();
+      const errorArg =
+        extra.error === undefined ? '' : extra.error === 'clear' ? 'clear' : JSON.stringify(extra.error);
+      const result = (await this.redis.eval(
+        SET_STATE_LUA,
+        1,
+        this.keys.image(img),
+        state,
+        img.registry,
+        img.repository,
+        img.digest,
+        iso(t),
+        extra.source ?? '',
+        extra.force ? 'force' : '',
+        errorArg,
+      )) as string;
+      const applied = (result || state) as ScanState;
+      if (applied === state) await this.indexState(img, state, t);
+      return applied;
+    });
+  }
+
+  /** Keep the by-state sets (single-key, idempotent commands) in line with an image's state. */
+  private async indexState(img: ImageKey, state: ScanState, t: number): Promise<void> {
+    const name = imageName(img);
+    await this.redis.zadd(this.keys.byState(state), t, name);
+    for (const other of SCAN_STATES)
+      if (other !== state) await this.redis.zrem(this.keys.byState(other), name);
+  }
+
+  /** A scan was enqueued: record the scan-id pointer and mark the image queued (unless it is running). */
+  async markQueued(img: ImageKey, info: { source: string }, opts: Opts = {}): Promise<string> {
+    const id = imageId(img);
+    await this.run(opts, () => this.redis.set(this.keys.scan(id), imageName(img)));
+    await this.setState(img, 'queued', { source: info.source }, opts);
+    return id;
+  }
+
+  /** A worker took the job. */
+  async markRunning(img: ImageKey, opts: Opts = {}): Promise<void> {
+    await this.run(opts, () => this.redis.set(this.keys.scan(imageId(img)), imageName(img)));
+    await this.setState(img, 'running', { force: true }, opts);
+  }
+
+  /** A try failed and another one will follow: queued again, with the error kept. */
+  async markRetrying(img: ImageKey, error: Omit<StoredError, 'at'>, opts: Opts = {}): Promise<void> {
+    await this.setState(img, 'queued', { error: { ...error, at: iso(now()) }, force: true }, opts);
+  }
+
+  /** The scan failed for good. */
+  async markFailed(img: ImageKey, error: Omit<StoredError, 'at'>, opts: Opts = {}): Promise<void> {
+    await this.setState(img, 'failed', { error: { ...error, at: iso(now()) }, force: true }, opts);
+  }
+
+  /**
+   * Store a finished scan of `img`. Per-platform results of an index (content-addressed, in their
+   * own slots) and the secondary indexes go first, idempotently; then ONE MULTI in the top digest's
+   * slot writes the top-level result and the image record as `done`. A reader never sees an image
+   * `done` whose results are missing; a crash part-way leaves the job to be retried, and a retry
+   * rewrites the same values.
+   */
+  async saveScan(img: ImageKey, scan: ImageScan, opts: Opts = {}): Promise<StoredResult> {
+    if (scan.manifest.digest !== img.digest)
+      throw new RecipeError('internal', `scan of ${scan.manifest.digest} stored as ${img.digest}`);
+    const t = now();
+    const name = imageName(img);
+    const isIndex =
+      isIndexMediaType(scan.manifest.mediaType) || scan.results.some((r) => r.manifest.digest !== img.digest);
+    const children = isIndex ? scan.results : [];
+    let top: StoredResult;
+    if (isIndex) {
+      top = {
+        kind: 'index',
+        digest: img.digest,
+        manifest: scan.manifest,
+        scannedAt: iso(t),
+        platforms: scan.results.map((r) => ({
+          platform: r.platform ?? null,
+          digest: r.manifest.digest,
+          kind: r.kind,
+        })),
+      };
+    } else {
+      const only = scan.results[0];
+      if (only === undefined || scan.results.length !== 1)
+        throw new RecipeError(
+          'internal',
+          `scan of image ${img.digest} has ${scan.results.length} results, want 1`,
+        );
+      top = this.toStored(only, t);
+    }
+
+    await this.run(opts, async () => {
+      for (const child of children) {
+        const stored = this.toStored(child, t);
+        await this.redis
+          .multi()
+          .del(this.keys.result(stored.digest))
+          .hset(this.keys.result(stored.digest), this.resultFields(stored))
+          .exec()
+          .then(checkExec);
+      }
+      for (const r of scan.results) if (r.kind === 'recipe') await this.indexRecipe(name, r.recipe, t);
+      const imageKey = this.keys.image(img);
+      await this.redis
+        .multi()
+        .del(this.keys.result(img.digest))
+        .hset(this.keys.result(img.digest), this.resultFields(top))
+        .sadd(this.keys.imagesOf(img.digest), name)
+        .hset(imageKey, {
+          state: 'done',
+          kind: top.kind,
+          registry: img.registry,
+          repository: img.repository,
+          digest: img.digest,
+          updatedAt: iso(t),
+        })
+        .hsetnx(imageKey, 'createdAt', iso(t))
+        .hdel(imageKey, 'error')
+        .hincrby(imageKey, 'scans', 1)
+        .exec()
+        .then(checkExec);
+      await this.redis.set(this.keys.scan(imageId(img)), name);
+      await this.indexState(img, 'done', t);
+    });
+    return top;
+  }
+
+  /**
+   * Record an image as `done` from a result already stored for its digest (same bytes, same
+   * recipe: content addressing makes a re-scan unnecessary). Returns undefined when none is stored.
+   */
+  async reuseResult(img: ImageKey, opts: Opts = {}): Promise<StoredResult | undefined> {
+    const existing = await this.getResult(img.digest, opts);
+    if (!existing) return undefined;
+    const t = now();
+    const name = imageName(img);
+    await this.run(opts, async () => {
+      const recipes =
+        existing.kind === 'index'
+          ? await Promise.all(existing.platforms.map((p) => this.getResult(p.digest, opts)))
+          : [existing];
+      for (const r of recipes) if (r?.kind === 'recipe') await this.indexRecipe(name, r.recipe, t);
+      const imageKey = this.keys.image(img);
+      await this.redis
+        .multi()
+        .sadd(this.keys.imagesOf(img.digest), name)
+        .hset(imageKey, {
+          state: 'done',
+          kind: existing.kind,
+          registry: img.registry,
+          repository: img.repository,
+          digest: img.digest,
+          updatedAt: iso(t),
+        })
+        .hsetnx(imageKey, 'createdAt', iso(t))
+        .hsetnx(imageKey, 'scans', '0')
+        .hdel(imageKey, 'error')
+        .exec()
+        .then(checkExec);
+      await this.redis.set(this.keys.scan(imageId(img)), name);
+      await this.indexState(img, 'done', t);
+    });
+    return existing;
+  }
+
+  private toStored(r: ScanResult, t: number): StoredResult {
+    const base = {
+      digest: r.manifest.digest,
+      manifest: r.manifest,
+      scannedAt: iso(t),
+      platform: r.platform ?? null,
+    };
+    if (r.kind === 'recipe') return { ...base, kind: 'recipe', recipe: r.recipe, verified: r.verified };
+    return { ...base, kind: r.kind, reason: r.reason };
+  }
+
+  private resultFields(r: StoredResult): Record<string, string> {
+    const f: Record<string, string> = {
+      kind: r.kind,
+      manifest: JSON.stringify(r.manifest),
+      scannedAt: r.scannedAt,
+    };
+    if (r.kind === 'index') f.platforms = JSON.stringify(r.platforms);
+    else f.platform = JSON.stringify(r.platform);
+    if (r.kind === 'recipe') {
+      f.recipe = JSON.stringify(r.recipe);
+      f.verified = r.verified ? '1' : '0';
+    }
+    if (r.kind === 'no-profile' || r.kind === 'not-guix') f.reason = r.reason;
+    return f;
+  }
+
+  private async indexRecipe(name: string, recipe: Recipe, t: number): Promise<void> {
+    const keys = new Set<string>();
+    for (const p of recipe.packages) {
+      keys.add(this.keys.byPackage(p.name));
+      keys.add(this.keys.byPackage(`${p.name}@${p.version}`));
+    }
+    for (const c of recipe.channels)
+      for (const commit of new Set([c.commit, ...c.commits])) keys.add(this.keys.byChannel(c.url, commit));
+    for (const p of recipe.packages)
+      for (const ch of p.channels) keys.add(this.keys.byChannel(ch.url, ch.commit));
+    for (const path of storePaths(recipe)) keys.add(this.keys.byStorePath(path));
+    for (const k of keys) await this.redis.zadd(k, 'NX', t, name);
+  }
+
+  /** The result stored for a manifest digest (image, index roll-up, no-profile, not-guix). */
+  async getResult(digest: Digest, opts: Opts = {}): Promise<StoredResult | undefined> {
+    const h = await this.run(opts, () => this.redis.hgetall(this.keys.result(digest)));
+    if (!h.kind || !h.manifest || !h.scannedAt) return undefined;
+    const base = { digest, manifest: JSON.parse(h.manifest) as Descriptor, scannedAt: h.scannedAt };
+    switch (h.kind) {
+      case 'index':
+        return { ...base, kind: 'index', platforms: JSON.parse(h.platforms ?? '[]') as RollupEntry[] };
+      case 'recipe':
+        return {
+          ...base,
+          kind: 'recipe',
+          platform: JSON.parse(h.platform ?? 'null') as Platform | null,
+          recipe: JSON.parse(h.recipe ?? 'null') as Recipe,
+          verified: h.verified === '1',
+        };
+      case 'no-profile':
+      case 'not-guix':
+        return {
+          ...base,
+          kind: h.kind,
+          platform: JSON.parse(h.platform ?? 'null') as Platform | null,
+          reason: h.reason ?? '',
+        };
+      default:
+        return undefined;
+    }
+  }
+
+  /** For an index digest: the result of one platform (`os/arch[/variant]`). */
+  async getPlatformResult(
+    indexDigest: Digest,
+    platform: Platform,
+    opts: Opts = {},
+  ): Promise<StoredResult | undefined> {
+    const top = await this.getResult(indexDigest, opts);
+    if (top?.kind !== 'index') return top;
+    const want = formatPlatform(platform);
+    const entry = top.platforms.find((p) => p.platform && formatPlatform(p.platform) === want);
+    if (!entry) return undefined;
+    return this.getResult(entry.digest, opts);
+  }
+
+  async getImage(img: ImageKey, opts: Opts = {}): Promise<ImageRecord | undefined> {
+    const h = await this.run(opts, () => this.redis.hgetall(this.keys.image(img)));
+    if (!h.state) return undefined;
+    const rec: ImageRecord = {
+      id: imageId(img),
+      registry: img.registry,
+      repository: img.repository,
+      digest: img.digest,
+      state: h.state as ScanState,
+      createdAt: h.createdAt ?? h.updatedAt ?? '',
+      updatedAt: h.updatedAt ?? '',
+      scans: Number(h.scans ?? '0'),
+    };
+    if (h.kind) rec.kind = h.kind as ResultKind;
+    if (h.error) rec.error = JSON.parse(h.error) as StoredError;
+    if (h.source) rec.source = h.source;
+    return rec;
+  }
+
+  /** The image a scan id stands for, and its record. */
+  async getImageById(id: string, opts: Opts = {}): Promise<ImageRecord | undefined> {
+    if (!/^[a-f0-9]{64}$/.test(id)) return undefined;
+    const name = await this.run(opts, () => this.redis.get(this.keys.scan(id)));
+    const img = name ? parseImageName(name) : undefined;
+    return img ? this.getImage(img, opts) : undefined;
+  }
+
+  /** Names (`registry/repo@digest`) of the images holding a digest. */
+  async imagesOf(digest: Digest, opts: Opts = {}): Promise<string[]> {
+    return (await this.run(opts, () => this.redis.smembers(this.keys.imagesOf(digest)))).sort();
+  }
+
+  /** Record what a tag points at now (as the registry served it), keeping the history. */
+  async setTag(
+    registry: string,
+    repository: string,
+    tag: string,
+    digest: Digest,
+    opts: Opts & { at?: number } = {},
+  ): Promise<void> {
+    const t = opts.at ?? now();
+    await this.run(opts, () =>
+      this.redis
+        .multi()
+        .set(this.keys.tag(registry, repository, tag), digest)
+        .zadd(this.keys.tagHistory(registry, repository, tag), t, digest)
+        .exec()
+        .then(checkExec),
+    );
+  }
+
+  async getTag(
+    registry: string,
+    repository: string,
+    tag: string,
+    opts: Opts = {},
+  ): Promise<Digest | undefined> {
+    const d = await this.run(opts, () => this.redis.get(this.keys.tag(registry, repository, tag)));
+    return (d ?? undefined) as Digest | undefined;
+  }
+
+  /** Digests a tag pointed at, most recent first, with when each was last seen there. */
+  async tagHistory(
+    registry: string,
+    repository: string,
+    tag: string,
+    opts: Opts = {},
+  ): Promise<{ digest: Digest; at: string }[]> {
+    const flat = await this.run(opts, () =>
+      this.redis.zrevrange(this.keys.tagHistory(registry, repository, tag), 0, -1, 'WITHSCORES'),
+    );
+    const out: { digest: Digest; at: string }[] = [];
+    for (let i = 0; i + 1 < flat.length; i += 2)
+      out.push({ digest: flat[i] as Digest, at: iso(Number(flat[i + 1])) });
+    return out;
+  }
+
+  private async page(key: string, page: Page, opts: Opts): Promise<PageResult<string>> {
+    const offset = Math.max(0, page.offset ?? 0);
+    const limit = Math.min(Math.max(1, page.limit ?? 50), 1000);
+    return this.run(opts, async () => {
+      const [items, total] = await Promise.all([
+        this.redis.zrange(key, String(offset), String(offset + limit - 1)),
+        this.redis.zcard(key),
+      ]);
+      return { items, total };
+    });
+  }
+
+  /** Images (names) whose recipe has package `name`, or `name@version` when version is given. */
+  findByPackage(
+    name: string,
+    version: string | undefined,
+    page: Page = {},
+    opts: Opts = {},
+  ): Promise<PageResult<string>> {
+    return this.page(this.keys.byPackage(version === undefined ? name : `${name}@${version}`), page, opts);
+  }
+  findByChannel(url: string, commit: string, page: Page = {}, opts: Opts = {}): Promise<PageResult<string>> {
+    return this.page(this.keys.byChannel(url, commit), page, opts);
+  }
+  findByStorePath(path: string, page: Page = {}, opts: Opts = {}): Promise<PageResult<string>> {
+    return this.page(this.keys.byStorePath(path), page, opts);
+  }
+  /** Images by scan state (the set is maintained after each record change; check the record). */
+  findByState(state: ScanState, page: Page = {}, opts: Opts = {}): Promise<PageResult<string>> {
+    return this.page(this.keys.byState(state), page, opts);
+  }
+
+  /** Round trip to Redis (readiness). */
+  async ping(opts: Opts = {}): Promise<void> {
+    await this.run(opts, () => this.redis.ping());
+  }
+}
+
+function checkExec(res: [Error | null, unknown][] | null): void {
+  if (res === null) throw new RecipeError('unavailable', 'Redis transaction aborted');
+  for (const [err] of res) if (err) throw err;
+}
