@@ -1,0 +1,78 @@
+/**
+ * Registry error answers into RecipeErrors. The body is the distribution error JSON
+ * (`{"errors":[{"code","message","detail"}]}`, distribution-spec "Error Codes"), read with a cap
+ * and possibly not JSON at all (2.8.2 answers unknown routes with text/plain).
+ */
+import { RecipeError, type ErrorCode } from '../errors.js';
+
+/** One entry of a distribution error body. */
+export interface RegistryDiagnostic {
+  code: string;
+  message?: string;
+}
+
+/** The diagnostics of an error body, or [] when it is not the distribution error JSON. */
+export function parseErrorBody(body: Uint8Array): RegistryDiagnostic[] {
+  let json: unknown;
+  try {
+    json = JSON.parse(Buffer.from(body).toString('utf8'));
+  } catch {
+    return [];
+  }
+  const errors = (json as { errors?: unknown } | null)?.errors;
+  if (!Array.isArray(errors)) return [];
+  const out: RegistryDiagnostic[] = [];
+  for (const e of errors.slice(0, 20)) {
+    if (e === null || typeof e !== 'object' || typeof (e as { code?: unknown }).code !== 'string') continue;
+    const { code, message } = e as { code: string; message?: unknown };
+    const d: RegistryDiagnostic = { code: code.slice(0, 64) };
+    if (typeof message === 'string') d.message = message.slice(0, 200);
+    out.push(d);
+  }
+  return out;
+}
+
+const INVALID_NAME_CODES = new Set(['NAME_INVALID', 'TAG_INVALID', 'DIGEST_INVALID']);
+
+/**
+ * The RecipeError for a non-success status. `what` says what was asked (e.g. `manifest
+ * host/repo:tag`), never with credentials; `retryAfterMs` only matters for 429/503.
+ */
+export function registryErrorFor(
+  status: number,
+  body: Uint8Array,
+  what: string,
+  retryAfterMs?: number,
+): RecipeError {
+  const diags = parseErrorBody(body);
+  const codes = diags.map((d) => d.code);
+  const said =
+    diags.length > 0
+      ? diags.map((d) => (d.message ? `${d.code}: ${d.message}` : d.code)).join('; ')
+      : `HTTP ${status}`;
+  let code: ErrorCode;
+  if (status === 404) code = 'not-found';
+  else if (status === 401 || status === 403) code = 'unauthorized';
+  else if (status === 429 || codes.includes('TOOMANYREQUESTS')) code = 'rate-limited';
+  else if (status >= 500 || status === 408) code = 'registry-error';
+  else if (codes.some((c) => INVALID_NAME_CODES.has(c))) code = 'invalid-reference';
+  else if (status === 413) code = 'size-limit';
+  else if (status === 415 || codes.includes('UNSUPPORTED')) code = 'unsupported-media-type';
+  else code = 'registry-error';
+  const opts: { details: Record<string, unknown>; retryAfterMs?: number } = { details: { status, codes } };
+  if (retryAfterMs !== undefined) opts.retryAfterMs = retryAfterMs;
+  return new RecipeError(code, `${what}: ${said} (HTTP ${status})`, opts);
+}
+
+/**
+ * `Retry-After` in milliseconds (delta-seconds or an HTTP date), or undefined when absent or
+ * unreadable. A date in the past is 0.
+ */
+export function parseRetryAfter(value: string | undefined, now = Date.now()): number | undefined {
+  if (value === undefined) return undefined;
+  const v = value.trim();
+  if (/^\d+$/.test(v)) return Number(v) * 1000;
+  const t = Date.parse(v);
+  if (Number.isNaN(t)) return undefined;
+  return Math.max(0, t - now);
+}
