@@ -1,23 +1,333 @@
 /**
- * STUB (owned by the layers/scan helper, to be replaced): ImageSource -> ImageScan.
- * The signature is the contract the CLI and the worker call.
+ * ImageSource -> ImageScan: the one scan the CLI and the worker call.
+ *
+ * manifest -> (index: every platform, or only `opts.platform`) -> config -> classify (no layer is read
+ * for an image that does not look like Guix, unless `deepScan`) -> layers from the TOP, through the
+ * layer cache, until the effective profile manifest is known (overlay.ts), then buildRecipe.
+ *
+ * Early stop: a layer stops being parsed once the manifest is found in it, but its blob is still read
+ * to the end into the hash, so the result is `verified` (read-layer.ts). Only `maxDrainBytes` trades
+ * that for speed, and then the result says `verified: false`.
  */
+import { RecipeError, isRecipeError } from '../errors.js';
+import { formatPlatform, verifyBytes, type Descriptor, type Platform } from '../oci/descriptor.js';
 import type { ImageSource } from '../oci/image-source.js';
-import type { Platform } from '../oci/descriptor.js';
-import type { ImageScan } from './scan-result.js';
-import type { LayerCache } from './layer-cache.js';
-import { RecipeError } from '../errors.js';
+import { isIndexMediaType, layerCompression } from '../oci/media-types.js';
+import { readLayer } from '../layers/read-layer.js';
+import { buildRecipe } from '../guix/build-recipe.js';
+import type { Recipe } from '../guix/recipe.js';
+import type { ImageScan, ScanResult } from './scan-result.js';
+import type { LayerCache, LayerSummary } from './layer-cache.js';
+import { classify, DEFAULT_CLASSIFIERS, type Classification, type ImageClassifier } from './classify.js';
+import {
+  manifestPathOf,
+  parseImageConfig,
+  profileOfManifestPath,
+  PROFILE_MANIFEST_PATH,
+} from './find-profile.js';
+import { resolveFile, viewOf, type LayerView, type Resolution } from './overlay.js';
+import { parseManifest, type ParsedImageManifest } from './parse-manifest.js';
+import { readBlob } from './read-blob.js';
+import { LayerSummariser } from './summarise-layer.js';
 
 export interface ScanOptions {
   signal: AbortSignal;
-  /** Only this platform of an index (default: every platform). */
+  /** Only this platform of an index (default: every platform). Ignored for a single image. */
   platform?: Platform;
   /** Read the layers even of images whose config does not look like Guix. Default false. */
   deepScan?: boolean;
   /** Layer summaries already known (memory for the CLI, Redis for the service). */
   layerCache?: LayerCache;
+  /** Largest manifest or index accepted. Default 4 MiB. */
+  maxManifestBytes?: number;
+  /** Largest image config accepted. Default 4 MiB. */
+  maxConfigBytes?: number;
+  /** Largest Guix profile manifest accepted. Default 16 MiB. */
+  maxProfileManifestBytes?: number;
+  /** Cap on the inflated bytes of one layer. Default 16 GiB (inflate.ts). */
+  maxInflatedBytes?: number;
+  /** Cap on the tar members of one layer. Default 2,000,000 (tar-walk.ts). */
+  maxLayerEntries?: number;
+  /** After an early stop, hash at most this many remaining bytes of the blob, else abort it and
+   *  report `verified: false`. Default: no limit (always verified). */
+  maxDrainBytes?: number;
+  /** Classifier chain (classify.ts). Default DEFAULT_CLASSIFIERS. */
+  classifiers?: readonly ImageClassifier[];
 }
 
-export async function scanImage(_source: ImageSource, _opts: ScanOptions): Promise<ImageScan> {
-  throw new RecipeError('internal', 'scanImage is not implemented yet');
+const MiB = 1024 * 1024;
+/** An index inside an index is followed this deep at most. */
+const MAX_INDEX_DEPTH = 2;
+
+/** Scan the image (or every platform of the index) `source` names. Failures are RecipeErrors. */
+export async function scanImage(source: ImageSource, opts: ScanOptions): Promise<ImageScan> {
+  const maxManifest = opts.maxManifestBytes ?? 4 * MiB;
+  const { descriptor, bytes } = await source.manifest({ signal: opts.signal });
+  if (bytes.length > maxManifest)
+    throw new RecipeError(
+      'size-limit',
+      `manifest is ${bytes.length} bytes, more than the ${maxManifest} accepted`,
+    );
+  verifyBytes(bytes, descriptor.digest, 'manifest');
+  const scan: ImageScan = { manifest: descriptor, results: [], bytesRead: 0 };
+  await scanManifest(source, descriptor, bytes, undefined, 0, scan, opts);
+  return scan;
+}
+
+async function scanManifest(
+  source: ImageSource,
+  desc: Descriptor,
+  bytes: Uint8Array,
+  platform: Platform | undefined,
+  depth: number,
+  scan: ImageScan,
+  opts: ScanOptions,
+): Promise<void> {
+  const parsed = parseManifest(bytes, desc.mediaType, `manifest ${desc.digest}`);
+  if (parsed.kind === 'image') {
+    scan.results.push(await scanOneImage(source, desc, parsed, platform, scan, opts));
+    return;
+  }
+  if (depth >= MAX_INDEX_DEPTH) throw new RecipeError('invalid-image', 'index nested too deeply');
+  const children = parsed.manifests.filter((m) => !isAttestation(m));
+  const chosen = opts.platform
+    ? children.filter((m) => m.platform && platformMatches(m.platform, opts.platform!))
+    : children;
+  if (chosen.length === 0) {
+    const have = children.map((m) => (m.platform ? formatPlatform(m.platform) : 'unknown'));
+    if (opts.platform)
+      throw new RecipeError(
+        'platform-not-found',
+        `the index has no ${formatPlatform(opts.platform)}; it has: ${have.join(', ') || 'nothing'}`,
+        { details: { platforms: have } },
+      );
+    throw new RecipeError('invalid-image', 'the index lists no image');
+  }
+  for (const child of chosen) {
+    const isIndex = isIndexMediaType(child.mediaType);
+    const childBytes = await readBlob(source, child, {
+      signal: opts.signal,
+      max: opts.maxManifestBytes ?? 4 * MiB,
+      what: `${isIndex ? 'index' : 'manifest'} ${child.digest}`,
+    });
+    scan.bytesRead += childBytes.length;
+    await scanManifest(source, child, childBytes, child.platform ?? platform, depth + 1, scan, opts);
+  }
+}
+
+/** Attestation manifests (buildkit) sit in indexes as `unknown/unknown`: not images to scan. */
+function isAttestation(d: Descriptor): boolean {
+  return (
+    d.annotations?.['vnd.docker.reference.type'] === 'attestation-manifest' ||
+    (d.platform?.os === 'unknown' && d.platform.architecture === 'unknown')
+  );
+}
+
+function platformMatches(have: Platform, want: Platform): boolean {
+  return (
+    have.os === want.os &&
+    have.architecture === want.architecture &&
+    (!want.variant || have.variant === want.variant)
+  );
+}
+
+function withPlatform<T extends object>(r: T, platform: Platform | undefined): T & { platform?: Platform } {
+  return platform ? { ...r, platform } : r;
+}
+
+async function scanOneImage(
+  source: ImageSource,
+  desc: Descriptor,
+  m: ParsedImageManifest,
+  platform: Platform | undefined,
+  scan: ImageScan,
+  opts: ScanOptions,
+): Promise<ScanResult> {
+  const classifiers = opts.classifiers ?? DEFAULT_CLASSIFIERS;
+  const input = {
+    manifest: {
+      mediaType: m.mediaType,
+      config: m.config,
+      ...(m.artifactType !== undefined && { artifactType: m.artifactType }),
+    },
+  };
+  // OCI artifacts are recognised before their config is read (a reader for them plugs in here later).
+  const early = classify(input, classifiers);
+  if (early !== undefined && early.kind !== 'guix')
+    return withPlatform({ kind: 'not-guix', manifest: desc, reason: early.reason }, platform);
+
+  const configBytes = await readBlob(source, m.config, {
+    signal: opts.signal,
+    max: opts.maxConfigBytes ?? 4 * MiB,
+    what: `config ${m.config.digest}`,
+  });
+  scan.bytesRead += configBytes.length;
+  const config = parseImageConfig(configBytes);
+  const cls: Classification = early ??
+    classify({ ...input, config }, classifiers) ?? { kind: 'not-guix', reason: 'unclassified' };
+  if (cls.kind !== 'guix' && !opts.deepScan)
+    return withPlatform({ kind: 'not-guix', manifest: desc, reason: cls.reason }, platform);
+  const pointed = cls.kind === 'guix' ? cls.profile : null;
+
+  const finder = new ProfileFinder(source, m.layers, scan, opts);
+  const found = await finder.find(pointed);
+  if (found === undefined) {
+    const reason = pointed
+      ? `the config points to ${pointed}, but no profile manifest is in the layers (${finder.lastReason})`
+      : 'no /gnu/store/*-profile/manifest in the layers';
+    return cls.kind === 'guix'
+      ? withPlatform({ kind: 'no-profile', manifest: desc, reason }, platform)
+      : withPlatform(
+          { kind: 'not-guix', manifest: desc, reason: `${cls.reason}; deep scan: ${reason}` },
+          platform,
+        );
+  }
+  const recipe: Recipe = buildRecipe(found.text, { profile: found.profile });
+  return withPlatform({ kind: 'recipe', manifest: desc, recipe, verified: finder.verified }, platform);
+}
+
+/** Walks the layers of one image, top first, through the cache, to the effective profile manifest. */
+class ProfileFinder {
+  /** Index 0 = top layer. */
+  readonly #layers: Descriptor[];
+  readonly #views: (LayerView | undefined)[];
+  verified = true;
+  lastReason = '';
+
+  constructor(
+    private readonly source: ImageSource,
+    layers: Descriptor[],
+    private readonly scan: ImageScan,
+    private readonly opts: ScanOptions,
+  ) {
+    this.#layers = [...layers].reverse();
+    this.#views = this.#layers.map(() => undefined);
+  }
+
+  /** The manifest text and profile path, or undefined when the image has none. */
+  async find(pointed: string | null): Promise<{ text: string; profile: string } | undefined> {
+    if (pointed !== null) {
+      const r = await this.#resolve(manifestPathOf(pointed));
+      if (r.kind === 'file') return { text: this.#text(r), profile: pointed };
+      this.lastReason = r.kind === 'absent' ? r.reason : '';
+    }
+    // Fallback: any gnu/store/*-profile/manifest; that needs every layer whole.
+    for (let i = 0; i < this.#layers.length; i++) {
+      if (!this.#views[i]?.complete) await this.#load(i, null);
+    }
+    const candidates = new Set<string>();
+    for (const v of this.#views)
+      for (const p of v?.nodes.keys() ?? []) if (PROFILE_MANIFEST_PATH.test(p)) candidates.add(p);
+    for (const path of [...candidates].sort()) {
+      let r: Resolution;
+      try {
+        r = resolveFile(this.#views, path);
+      } catch (err) {
+        if (isRecipeError(err, 'invalid-image')) continue; // a link loop: not a usable profile
+        throw err;
+      }
+      if (r.kind === 'file') return { text: this.#text(r), profile: profileOfManifestPath(path) };
+    }
+    return undefined;
+  }
+
+  #text(r: Extract<Resolution, { kind: 'file' }>): string {
+    if (r.node.tooLarge)
+      throw new RecipeError(
+        'size-limit',
+        `the profile manifest /${r.path} is ${r.node.size} bytes, more than accepted`,
+      );
+    if (r.node.manifest === undefined)
+      throw new RecipeError(
+        'parse-error',
+        `the profile manifest resolves to /${r.path}, which is not a Guix profile manifest`,
+      );
+    return r.node.manifest;
+  }
+
+  /** Resolve `path`, loading (or re-reading) the layers the answer depends on. */
+  async #resolve(path: string): Promise<Resolution> {
+    for (;;) {
+      const r = resolveFile(this.#views, path);
+      if (r.kind !== 'unknown') return r;
+      await this.#load(r.layer, path);
+    }
+  }
+
+  /** Get layer `i` from the cache, or read it (stopping early once `target` resolves to a file). */
+  async #load(i: number, target: string | null): Promise<void> {
+    const desc = this.#layers[i] as Descriptor;
+    const cache = this.opts.layerCache;
+    if (this.#views[i] === undefined && cache) {
+      const cached = await cacheGet(cache, desc, this.opts.signal);
+      if (cached !== undefined && (cached.complete || target !== null)) {
+        this.#views[i] = viewOf(cached);
+        return;
+      }
+    }
+    if (layerCompression(desc.mediaType) === undefined && !/tar/.test(desc.mediaType))
+      throw new RecipeError(
+        'unsupported-media-type',
+        `layer ${desc.digest} has media type ${desc.mediaType}, not a tar layer`,
+      );
+
+    const views = this.#views;
+    const summariser = new LayerSummariser({
+      ...(this.opts.maxProfileManifestBytes !== undefined && {
+        maxManifestBytes: this.opts.maxProfileManifestBytes,
+      }),
+      onRecord: (view) => {
+        if (target === null) return false;
+        const trial = views.slice(0, i + 1);
+        trial[i] = view;
+        try {
+          return resolveFile(trial, target).kind === 'file';
+        } catch {
+          return false; // a loop is reported by the caller's own resolution
+        }
+      },
+    });
+    const raw = await this.source.fetch(desc, { signal: this.opts.signal });
+    const res = await readLayer(raw, desc, summariser.visit, {
+      signal: this.opts.signal,
+      compression: 'detect',
+      what: `layer ${desc.digest}`,
+      ...(this.opts.maxInflatedBytes !== undefined && { maxInflatedBytes: this.opts.maxInflatedBytes }),
+      ...(this.opts.maxLayerEntries !== undefined && { maxEntries: this.opts.maxLayerEntries }),
+      ...(this.opts.maxDrainBytes !== undefined && { maxDrainBytes: this.opts.maxDrainBytes }),
+    });
+    this.scan.bytesRead += res.bytesRead;
+    const summary = summariser.summary(!res.stopped, res.unsafe);
+    views[i] = viewOf(summary);
+    if (!res.verified) this.verified = false;
+    else if (cache) await cachePut(cache, desc, summary, this.opts.signal);
+  }
+}
+
+/** A cache is an optimisation: its failures (other than aborts) never fail a scan. */
+async function cacheGet(
+  cache: LayerCache,
+  desc: Descriptor,
+  signal: AbortSignal,
+): Promise<LayerSummary | undefined> {
+  try {
+    const s = await cache.get(desc.digest, { signal });
+    return s?.version === 1 ? s : undefined;
+  } catch (err) {
+    if (signal.aborted) throw err;
+    return undefined;
+  }
+}
+
+async function cachePut(
+  cache: LayerCache,
+  desc: Descriptor,
+  summary: LayerSummary,
+  signal: AbortSignal,
+): Promise<void> {
+  try {
+    await cache.put(desc.digest, summary, { signal });
+  } catch (err) {
+    if (signal.aborted) throw err;
+  }
 }

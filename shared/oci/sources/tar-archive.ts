@@ -1,0 +1,180 @@
+/**
+ * Random access to the members of a tar (or tar.gz) file on disk, without unpacking it: one streaming
+ * pass indexes every regular member (data offset, size, first bytes, optionally its sha256); a member
+ * is then read in place (uncompressed tar: a byte range of the file; tar.gz: inflated again from the
+ * start, up to the member). Nothing is written to disk and no member is held whole in memory.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { open as openFile } from 'node:fs/promises';
+import { addAbortSignal, pipeline, Readable } from 'node:stream';
+import tar from 'tar-stream';
+import { RecipeError, toRecipeError } from '../../errors.js';
+import type { Digest } from '../descriptor.js';
+import { inflate } from '../../layers/inflate.js';
+import { normaliseMemberPath } from '../../layers/tar-walk.js';
+
+export interface ArchiveMember {
+  /** Normalised name (no `./` or leading `/`). */
+  name: string;
+  /** Offset of the member's data in the uncompressed tar stream. */
+  offset: number;
+  size: number;
+  /** The first bytes of the data (up to 8), for magic-number checks. */
+  head: Buffer;
+  /** sha256 of the data, when the archive was indexed with `hash: true`. */
+  digest?: Digest;
+}
+
+export interface TarArchiveOptions {
+  signal: AbortSignal;
+  /** Hash every member while indexing (docker-archive needs layer digests). Default false. */
+  hash?: boolean;
+  /** Most members accepted. Default 100,000. */
+  maxMembers?: number;
+  /** Cap on the inflated size of a tar.gz archive. Default 1 TiB. */
+  maxArchiveBytes?: number;
+}
+
+export class TarArchive {
+  readonly #members: Map<string, ArchiveMember>;
+
+  private constructor(
+    readonly path: string,
+    readonly gzip: boolean,
+    members: Map<string, ArchiveMember>,
+    private readonly maxArchiveBytes: number,
+  ) {
+    this.#members = members;
+  }
+
+  /** Index the archive at `path` (one streaming pass). */
+  static async open(path: string, opts: TarArchiveOptions): Promise<TarArchive> {
+    const maxMembers = opts.maxMembers ?? 100_000;
+    const maxArchive = opts.maxArchiveBytes ?? 1024 ** 4;
+    const gzip = await isGzipFile(path);
+    const members = new Map<string, ArchiveMember>();
+    const input = rawStream(path, gzip, maxArchive, opts.signal);
+    const extract = tar.extract();
+    pipeline(input, extract as unknown as NodeJS.WritableStream, () => {});
+    let count = 0;
+    try {
+      for await (const entry of extract) {
+        const h = entry.header;
+        if (++count > maxMembers)
+          throw new RecipeError('size-limit', `${path}: more than ${maxMembers} members`);
+        const name = normaliseMemberPath(h.name);
+        if ((h.type !== 'file' && h.type !== 'contiguous-file') || name === null || name === '') {
+          entry.resume();
+          continue;
+        }
+        const hash = opts.hash ? createHash('sha256') : undefined;
+        let head = Buffer.alloc(0);
+        for await (const chunk of entry as AsyncIterable<Buffer>) {
+          if (head.length < 8) head = Buffer.concat([head, chunk.subarray(0, 8 - head.length)]);
+          hash?.update(chunk);
+        }
+        const m: ArchiveMember = { name, offset: entry.offset + 512, size: h.size, head };
+        if (hash) m.digest = `sha256:${hash.digest('hex')}`;
+        members.set(name, m);
+      }
+    } catch (err) {
+      input.destroy();
+      throw archiveError(err, path);
+    }
+    return new TarArchive(path, gzip, members, maxArchive);
+  }
+
+  member(name: string): ArchiveMember | undefined {
+    return this.#members.get(normaliseMemberPath(name) ?? '');
+  }
+
+  get members(): IterableIterator<ArchiveMember> {
+    return this.#members.values();
+  }
+
+  /** The member's bytes (or an inclusive byte range of them) as a stream read in place. */
+  openMember(
+    m: ArchiveMember,
+    opts: { signal: AbortSignal; range?: { start: number; end: number } },
+  ): Readable {
+    let start = m.offset;
+    let length = m.size;
+    if (opts.range) {
+      const { start: s, end: e } = opts.range;
+      if (!(Number.isSafeInteger(s) && Number.isSafeInteger(e) && s >= 0 && e >= s && e < m.size))
+        throw new RecipeError('usage', `byte range ${s}-${e} is outside ${m.name} (${m.size} bytes)`);
+      start += s;
+      length = e - s + 1;
+    }
+    if (length === 0) return Readable.from([]);
+    if (!this.gzip)
+      return addAbortSignal(opts.signal, createReadStream(this.path, { start, end: start + length - 1 }));
+    const inflated = rawStream(this.path, true, this.maxArchiveBytes, opts.signal);
+    return addAbortSignal(opts.signal, Readable.from(slice(inflated, start, length)));
+  }
+
+  /** A whole member, at most `max` bytes. */
+  async readMember(m: ArchiveMember, max: number, signal: AbortSignal): Promise<Buffer> {
+    if (m.size > max)
+      throw new RecipeError('size-limit', `${this.path}: ${m.name} is larger than ${max} bytes`);
+    const chunks: Buffer[] = [];
+    for await (const c of this.openMember(m, { signal }) as AsyncIterable<Buffer>) chunks.push(c);
+    const out = Buffer.concat(chunks);
+    if (out.length !== m.size)
+      throw new RecipeError('truncated', `${this.path}: ${m.name} changed while being read`);
+    return out;
+  }
+}
+
+async function* slice(input: Readable, start: number, length: number): AsyncGenerator<Buffer> {
+  let pos = 0;
+  const end = start + length;
+  try {
+    for await (const chunk of input as AsyncIterable<Buffer>) {
+      const from = Math.max(start - pos, 0);
+      const to = Math.min(end - pos, chunk.length);
+      pos += chunk.length;
+      if (to > from) yield chunk.subarray(from, to);
+      if (pos >= end) return;
+    }
+  } finally {
+    input.destroy();
+  }
+}
+
+function rawStream(path: string, gzip: boolean, max: number, signal: AbortSignal): Readable {
+  const file = createReadStream(path);
+  if (!gzip) return addAbortSignal(signal, file);
+  const z = inflate('gzip', { maxInflatedBytes: max, what: path });
+  pipeline(file, z, () => {});
+  return addAbortSignal(signal, z as unknown as Readable);
+}
+
+async function isGzipFile(path: string): Promise<boolean> {
+  let fh;
+  try {
+    fh = await openFile(path, 'r');
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    if (code === 'ENOENT') throw new RecipeError('not-found', `no such file: ${path}`, { cause: err });
+    throw new RecipeError('usage', `cannot open ${path}: ${(err as Error).message}`, { cause: err });
+  }
+  try {
+    const buf = Buffer.alloc(2);
+    const { bytesRead } = await fh.read(buf, 0, 2, 0);
+    return bytesRead === 2 && buf[0] === 0x1f && buf[1] === 0x8b;
+  } finally {
+    await fh.close();
+  }
+}
+
+function archiveError(err: unknown, path: string): RecipeError {
+  if (err instanceof RecipeError) return err;
+  const e = toRecipeError(err);
+  if (e.code === 'internal' || e.code === 'invalid-image')
+    return new RecipeError('invalid-image', `${path} is not a valid tar archive: ${e.message}`, {
+      cause: err,
+    });
+  return e;
+}

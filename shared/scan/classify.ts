@@ -1,0 +1,77 @@
+/**
+ * Is this image Guix-built? Decided from the manifest and config alone, before any layer is read, by a
+ * chain of classifiers (the first that decides wins). OCI artifacts (an `artifactType`, or a config
+ * media type that is not an image config, such as Apptainer's SIF) are recognised here; a later reader
+ * for them plugs in as one more classifier plus a reader in scan-image.ts.
+ */
+import { MediaType } from '../oci/media-types.js';
+import type { Descriptor } from '../oci/descriptor.js';
+import { pointsIntoStore, profileFromConfig, type ImageConfigInfo } from './find-profile.js';
+
+export interface ClassifyInput {
+  /** The image manifest's own media type, `artifactType` and config descriptor. */
+  manifest: { mediaType: string; artifactType?: string; config: Descriptor };
+  /** The parsed config, once read (undefined on the first pass, before reading it). */
+  config?: ImageConfigInfo;
+}
+
+export type Classification =
+  | { kind: 'guix'; profile: string | null; reason: string }
+  | { kind: 'not-guix'; reason: string }
+  /** An OCI artifact: no reader yet (later: Apptainer SIF...). */
+  | { kind: 'artifact'; artifactType: string; reason: string };
+
+export interface ImageClassifier {
+  readonly name: string;
+  /** A decision, or undefined to let the next classifier (or a pass with the config) decide. */
+  classify(input: ClassifyInput): Classification | undefined;
+}
+
+const IMAGE_CONFIG_TYPES = new Set<string>([MediaType.OciConfig, MediaType.DockerConfig]);
+
+/** OCI artifacts: recognised from the manifest alone, so their config is never parsed as an image's. */
+export const artifactClassifier: ImageClassifier = {
+  name: 'oci-artifact',
+  classify({ manifest }) {
+    const type =
+      manifest.artifactType ??
+      (IMAGE_CONFIG_TYPES.has(manifest.config.mediaType) ? undefined : manifest.config.mediaType);
+    if (type === undefined) return undefined;
+    return {
+      kind: 'artifact',
+      artifactType: type,
+      reason: `an OCI artifact (${type}), not a container image: no reader for it yet`,
+    };
+  },
+};
+
+/** Guix: PATH or the entry point points into /gnu/store, or the history says `guix pack`. */
+export const guixConfigClassifier: ImageClassifier = {
+  name: 'guix-config',
+  classify({ config }) {
+    if (config === undefined) return undefined;
+    const profile = profileFromConfig(config);
+    if (profile !== null) return { kind: 'guix', profile, reason: `the config points to ${profile}` };
+    if (pointsIntoStore(config))
+      return { kind: 'guix', profile: null, reason: 'the config points into /gnu/store' };
+    if (config.history.some((h) => /\bguix pack\b/.test(h.createdBy) || /\bguix pack\b/.test(h.comment)))
+      return { kind: 'guix', profile: null, reason: 'the image history says guix pack' };
+    return undefined;
+  },
+};
+
+export const DEFAULT_CLASSIFIERS: readonly ImageClassifier[] = [artifactClassifier, guixConfigClassifier];
+
+/** Run the chain; undefined when nobody decided (on the first pass: read the config and run again). */
+export function classify(
+  input: ClassifyInput,
+  classifiers = DEFAULT_CLASSIFIERS,
+): Classification | undefined {
+  for (const c of classifiers) {
+    const r = c.classify(input);
+    if (r !== undefined) return r;
+  }
+  return input.config === undefined
+    ? undefined
+    : { kind: 'not-guix', reason: 'the config neither points into /gnu/store nor names guix pack' };
+}

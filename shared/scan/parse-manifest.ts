@@ -1,0 +1,112 @@
+/**
+ * Image manifests and indexes (OCI and Docker schema 2) from untrusted JSON, validated: descriptors
+ * checked, counts bounded, schema 1 refused by name.
+ */
+import { RecipeError } from '../errors.js';
+import { isDigest, type Descriptor, type Platform } from '../oci/descriptor.js';
+import {
+  isImageManifestMediaType,
+  isIndexMediaType,
+  isSchema1MediaType,
+  MediaType,
+} from '../oci/media-types.js';
+
+export interface ParsedImageManifest {
+  kind: 'image';
+  mediaType: string;
+  artifactType?: string;
+  config: Descriptor;
+  layers: Descriptor[];
+}
+
+export interface ParsedIndex {
+  kind: 'index';
+  mediaType: string;
+  manifests: Descriptor[];
+}
+
+/** Most layers of one image and manifests of one index. */
+const MAX_DESCRIPTORS = 10_000;
+
+function fail(what: string, msg: string): never {
+  throw new RecipeError('invalid-image', `${what}: ${msg}`);
+}
+
+function parsePlatform(v: unknown): Platform | undefined {
+  if (v === null || typeof v !== 'object') return undefined;
+  const p = v as Record<string, unknown>;
+  if (typeof p.os !== 'string' || typeof p.architecture !== 'string') return undefined;
+  const out: Platform = { os: p.os, architecture: p.architecture };
+  if (typeof p.variant === 'string') out.variant = p.variant;
+  if (typeof p['os.version'] === 'string') out['os.version'] = p['os.version'];
+  return out;
+}
+
+/** A descriptor from untrusted JSON. */
+export function parseDescriptor(v: unknown, what: string): Descriptor {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) fail(what, 'descriptor is not an object');
+  const d = v as Record<string, unknown>;
+  if (typeof d.mediaType !== 'string') fail(what, 'descriptor has no mediaType');
+  if (!isDigest(d.digest)) fail(what, `descriptor has no valid digest`);
+  if (typeof d.size !== 'number' || !Number.isSafeInteger(d.size) || d.size < 0)
+    fail(what, 'descriptor has no valid size');
+  const out: Descriptor = { mediaType: d.mediaType, digest: d.digest, size: d.size };
+  const platform = parsePlatform(d.platform);
+  if (platform) out.platform = platform;
+  if (typeof d.artifactType === 'string') out.artifactType = d.artifactType;
+  if (d.annotations !== null && typeof d.annotations === 'object' && !Array.isArray(d.annotations)) {
+    const ann: Record<string, string> = {};
+    for (const [k, val] of Object.entries(d.annotations as Record<string, unknown>))
+      if (typeof val === 'string') ann[k] = val;
+    out.annotations = ann;
+  }
+  return out;
+}
+
+function descriptors(v: unknown, what: string): Descriptor[] {
+  if (!Array.isArray(v)) fail(what, 'expected a list of descriptors');
+  if (v.length > MAX_DESCRIPTORS)
+    throw new RecipeError('size-limit', `${what}: more than ${MAX_DESCRIPTORS} descriptors`);
+  return v.map((x, i) => parseDescriptor(x, `${what}[${i}]`));
+}
+
+/** Parse manifest bytes; `declared` is the media type the source announced (may be empty). */
+export function parseManifest(
+  bytes: Uint8Array,
+  declared: string,
+  what = 'manifest',
+): ParsedImageManifest | ParsedIndex {
+  if (isSchema1MediaType(declared))
+    throw new RecipeError(
+      'unsupported-media-type',
+      `${what}: Docker schema 1 manifests (${declared}) are not supported`,
+    );
+  let json: unknown;
+  try {
+    json = JSON.parse(Buffer.from(bytes).toString('utf8'));
+  } catch (err) {
+    throw new RecipeError('parse-error', `${what} is not JSON: ${(err as Error).message}`, { cause: err });
+  }
+  if (json === null || typeof json !== 'object' || Array.isArray(json)) fail(what, 'not a JSON object');
+  const m = json as Record<string, unknown>;
+  const own = typeof m.mediaType === 'string' ? m.mediaType : '';
+  if (m.schemaVersion === 1 || isSchema1MediaType(own))
+    throw new RecipeError('unsupported-media-type', `${what}: Docker schema 1 manifests are not supported`);
+  let mediaType = declared || own;
+  if (mediaType === '') mediaType = Array.isArray(m.manifests) ? MediaType.OciIndex : MediaType.OciManifest;
+  if (isIndexMediaType(mediaType))
+    return { kind: 'index', mediaType, manifests: descriptors(m.manifests, `${what} manifests`) };
+  if (!isImageManifestMediaType(mediaType))
+    throw new RecipeError(
+      'unsupported-media-type',
+      `${what}: media type ${mediaType} is not an image manifest or index`,
+    );
+  const out: ParsedImageManifest = {
+    kind: 'image',
+    mediaType,
+    config: parseDescriptor(m.config, `${what} config`),
+    layers: descriptors(m.layers, `${what} layers`),
+  };
+  if (typeof m.artifactType === 'string') out.artifactType = m.artifactType;
+  return out;
+}
