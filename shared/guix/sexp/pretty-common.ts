@@ -43,7 +43,7 @@ export const cdr = (c: Cursor): Cursor => ({ items: c.items, i: c.i + 1, tail: c
 /** The improper tail reached by a cursor that is neither a pair nor null. */
 export const tailOf = (c: Cursor): Datum => c.tail as Datum;
 
-/** The items of a proper list cursor from its position, as a list datum (for style tests). */
+/** How many items are left from the cursor (the tail not counted). */
 export function restLength(c: Cursor): number {
   return c.items.length - c.i;
 }
