@@ -5,8 +5,11 @@
  *
  * SLOTS: the helpers who write the image sources replace the `notYet` openers below with their own.
  */
+import { resolve } from 'node:path';
 import { RecipeError } from '../../shared/errors.js';
 import type { ImageSource } from '../../shared/oci/image-source.js';
+import { registrySource } from '../../shared/oci/sources/registry-source.js';
+import { parseCreds } from '../../shared/oci/registry-config.js';
 
 /** What a transport may need to open a source. Credentials never appear in errors or logs. */
 export interface TransportOptions {
@@ -64,7 +67,13 @@ export const TRANSPORTS: readonly Transport[] = [
     prefix: 'docker://',
     syntax: 'docker://HOST/REPO[:TAG|@DIGEST]',
     description: 'an image in a registry',
-    open: notYet('docker://'), // SLOT: registry source (issue 4)
+    open: (rest, opts) =>
+      registrySource(`docker://${rest}`, {
+        tlsVerify: opts.tlsVerify,
+        ...(opts.creds === undefined ? {} : { credentials: parseCreds(opts.creds) }),
+        ...(opts.authfile === undefined ? {} : { authFile: resolve(opts.cwd, opts.authfile) }),
+        env: opts.env,
+      }),
   },
 ];
 

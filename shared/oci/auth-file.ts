@@ -95,9 +95,12 @@ export function lookupCredentials(
 /**
  * The auth files looked at when `--authfile` is not given, in order: `$REGISTRY_AUTH_FILE` alone
  * when set; else `$XDG_RUNTIME_DIR/containers/auth.json`, `$XDG_CONFIG_HOME/containers/auth.json`
- * (default `~/.config`), `~/.docker/config.json`.
+ * (default `~/.config`), `~/.docker/config.json` (`~` is `$HOME`).
  */
-export function defaultAuthFilePaths(env: NodeJS.ProcessEnv = process.env, home = homedir()): string[] {
+export function defaultAuthFilePaths(
+  env: NodeJS.ProcessEnv = process.env,
+  home = env.HOME || homedir(),
+): string[] {
   if (env.REGISTRY_AUTH_FILE) return [env.REGISTRY_AUTH_FILE];
   const paths: string[] = [];
   if (env.XDG_RUNTIME_DIR) paths.push(join(env.XDG_RUNTIME_DIR, 'containers', 'auth.json'));

@@ -437,7 +437,10 @@ export class RegistryClient {
         if (callerSignal.aborted) throw new RecipeError('aborted', `${call.what}: aborted`, { cause: e });
         if (deadline?.aborted)
           throw new RecipeError('timeout', `${call.what}: no answer within ${timeoutMs} ms`, { cause: e });
-        const err = toRecipeError(e);
+        let err = toRecipeError(e);
+        // Whatever else the transport threw (TLS, protocol, DNS) is the registry being unreachable.
+        if (!isRecipeError(e) && err.code === 'internal')
+          err = new RecipeError('registry-error', `cannot reach the registry: ${err.message}`, { cause: e });
         if (
           (err.code === 'registry-error' || err.code === 'timeout' || err.code === 'truncated') &&
           !isRecipeError(e, 'rate-limited') &&
