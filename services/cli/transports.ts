@@ -6,9 +6,13 @@
  * SLOTS: the helpers who write the image sources replace the `notYet` openers below with their own.
  */
 import { resolve } from 'node:path';
-import { RecipeError } from '../../shared/errors.js';
 import type { ImageSource } from '../../shared/oci/image-source.js';
 import { registrySource } from '../../shared/oci/sources/registry-source.js';
+import {
+  openDockerArchiveTransport,
+  openOciArchiveTransport,
+  openOciLayoutTransport,
+} from '../../shared/oci/sources/local-transports.js';
 import { parseCreds } from '../../shared/oci/registry-config.js';
 
 /** What a transport may need to open a source. Credentials never appear in errors or logs. */
@@ -37,31 +41,25 @@ export interface Transport {
   open(rest: string, opts: TransportOptions): Promise<ImageSource>;
 }
 
-function notYet(prefix: string): Transport['open'] {
-  return async () => {
-    throw new RecipeError('usage', `transport ${prefix} is not available yet`);
-  };
-}
-
 /** Every image transport `inspect` knows, in the order `--help` lists them. */
 export const TRANSPORTS: readonly Transport[] = [
   {
     prefix: 'docker-archive:',
     syntax: 'docker-archive:PATH',
     description: 'what `guix pack -f docker` writes (tar or tar.gz)',
-    open: notYet('docker-archive:'), // SLOT: docker-archive source (issue 3)
+    open: (rest, opts) => openDockerArchiveTransport(rest, opts),
   },
   {
     prefix: 'oci-archive:',
     syntax: 'oci-archive:PATH',
     description: 'a tar of an OCI image layout',
-    open: notYet('oci-archive:'), // SLOT: oci-archive source (issue 3)
+    open: (rest, opts) => openOciArchiveTransport(rest, opts),
   },
   {
     prefix: 'oci:',
     syntax: 'oci:DIR[:REF]',
     description: 'an OCI image layout directory',
-    open: notYet('oci:'), // SLOT: OCI layout source (issue 3)
+    open: (rest, opts) => openOciLayoutTransport(rest, opts),
   },
   {
     prefix: 'docker://',
