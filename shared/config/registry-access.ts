@@ -5,6 +5,14 @@
  */
 import type { ImageSource } from '../oci/image-source.js';
 import type { Digest } from '../oci/descriptor.js';
+import { RegistryClient } from '../oci/registry-client.js';
+import { RegistrySource } from '../oci/sources/registry-source.js';
+import {
+  registryConfig,
+  type ClientSettingsInput,
+  type RegistryConfig as ClientRegistryConfig,
+} from '../oci/registry-config.js';
+import type { Config, RegistryConfig as ConfiguredRegistry } from './config-schema.js';
 
 export interface ImageCoordinates {
   registry: string;
@@ -22,4 +30,43 @@ export interface RegistryAccess {
   ): Promise<Digest>;
   /** Release connections. */
   close(): Promise<void>;
+}
+
+/** The registry client's view of a configured registry (scheme, TLS verification, credentials). */
+export function clientRegistryConfig(r: ConfiguredRegistry): ClientRegistryConfig {
+  const extra: Partial<Omit<ClientRegistryConfig, 'host'>> = {
+    scheme: r.insecure ? 'http' : 'https',
+    tlsVerify: r.tls?.verify ?? true,
+  };
+  if (r.username !== undefined) extra.credentials = { username: r.username, password: r.password ?? '' };
+  return registryConfig(`${r.insecure ? 'http' : 'https'}://${r.host}`, extra);
+}
+
+/** Registry access for the service: one shared RegistryClient over the configured registries. */
+export function createRegistryAccess(
+  config: Pick<Config, 'registries'>,
+  opts: { settings?: ClientSettingsInput } = {},
+): RegistryAccess {
+  const clientOpts: ConstructorParameters<typeof RegistryClient>[0] = {
+    registries: config.registries.map(clientRegistryConfig),
+  };
+  if (opts.settings) clientOpts.settings = opts.settings;
+  const client = new RegistryClient(clientOpts);
+  return {
+    source(img) {
+      return new RegistrySource(client, {
+        registry: img.registry,
+        repository: img.repository,
+        digest: img.digest,
+      });
+    },
+    async resolveTag(ref, { signal }) {
+      const desc = await client.manifestHead(
+        { registry: ref.registry, repository: ref.repository, tag: ref.tag },
+        { signal },
+      );
+      return desc.digest;
+    },
+    close: () => client.close(),
+  };
 }

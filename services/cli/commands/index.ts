@@ -4,8 +4,11 @@
  */
 import type { Command } from '../command.js';
 import { inspectCommand } from './inspect.js';
+import { serveCommand } from './serve.js';
+import { workerCommand } from './worker.js';
+import { startCommand } from './start.js';
 
-export const COMMANDS: readonly Command[] = [inspectCommand];
+export const COMMANDS: readonly Command[] = [inspectCommand, serveCommand, workerCommand, startCommand];
 
 export function findCommand(name: string): Command | undefined {
   return COMMANDS.find((c) => c.name === name);

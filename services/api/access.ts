@@ -1,0 +1,48 @@
+/**
+ * Who may call what: the one access table. Every route registered by the app looks itself up here
+ * (a route missing from the table fails at startup), and issue 7's access tests read it.
+ *   - a scope (`read`, `scan`, `admin`): an API token carrying it, when tokens are configured;
+ *     with no tokens configured these routes are open (and the server stays on loopback);
+ *   - `open`: anyone;
+ *   - `sender`: webhook senders, authenticated by their own secret, never by API tokens;
+ *   - `local-or-admin`: open to loopback clients (the socket's address), else like `admin`.
+ */
+import type { Scope } from '../../shared/config/config-schema.js';
+
+export type Access = Scope | 'open' | 'sender' | 'local-or-admin';
+
+export const ACCESS: Readonly<Record<string, Access>> = {
+  'GET /healthz': 'open',
+  'GET /readyz': 'open',
+  'POST /v1/webhooks/distribution': 'sender',
+  'POST /v1/webhooks/harbor': 'sender',
+  'POST /v1/webhooks/github': 'sender',
+  'POST /v1/webhooks/dockerhub': 'sender',
+  'POST /v1/webhooks/quay': 'sender',
+  'POST /v1/webhooks/acr': 'sender',
+  'POST /v1/webhooks/gitlab': 'sender',
+  'POST /v1/scans': 'scan',
+  'GET /v1/scans/:id': 'scan',
+  'GET /v1/recipes/:digest': 'read',
+  'GET /v1/recipes/:digest/channels.scm': 'read',
+  'GET /v1/recipes/:digest/manifest.scm': 'read',
+  // Issue 7: queries, diff, retry, metrics, the contract and its UI.
+  'GET /v1/recipes': 'read',
+  'GET /v1/images': 'read',
+  'GET /v1/diff': 'read',
+  'POST /v1/scans/:id/retry': 'admin',
+  'GET /metrics': 'local-or-admin',
+  'GET /openapi.json': 'open',
+  'GET /docs': 'open',
+  'GET /docs/': 'open',
+  'GET /docs/static/index.html': 'open',
+  'GET /docs/static/swagger-initializer.js': 'open',
+  'GET /docs/json': 'open',
+  'GET /docs/yaml': 'open',
+  'GET /docs/static/*': 'open',
+};
+
+/** The access of a route, by method and URL pattern as Fastify spells it. */
+export function accessOf(method: string, url: string): Access | undefined {
+  return ACCESS[`${method.toUpperCase()} ${url}`];
+}

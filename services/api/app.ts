@@ -1,0 +1,60 @@
+/**
+ * The API as a Fastify plugin: infrastructure decorators, auth, problem+json errors, routes.
+ * server.ts wraps it in an HTTP(S) server; tests register it on a bare Fastify and use inject().
+ */
+import type { FastifyInstance, FastifyServerOptions } from 'fastify';
+import Fastify from 'fastify';
+import fp from 'fastify-plugin';
+import services, { type ServiceDeps } from './plugins/services.js';
+import auth from './plugins/auth.js';
+import errors from './plugins/errors.js';
+import healthRoutes from './routes/health.js';
+import scanRoutes from './routes/scans.js';
+import recipeRoutes from './routes/recipes.js';
+import webhookRoutes from './routes/webhooks/index.js';
+import { loggerOptions } from './logger.js';
+import swagger from './plugins/swagger.js';
+import rateLimit from './plugins/rate-limit.js';
+import metrics from './plugins/metrics.js';
+import requestLog from './plugins/request-log.js';
+import queryRoutes from './routes/queries.js';
+import diffRoutes from './routes/diff.js';
+import retryRoutes from './routes/retry.js';
+import metricsRoutes from './routes/metrics.js';
+
+export type AppOptions = ServiceDeps;
+
+/** The whole API. Register it with the deps (config, and optionally redis, queue, registries). */
+export const app = fp<AppOptions>(
+  async (fastify, opts) => {
+    await fastify.register(services, opts);
+    await fastify.register(errors);
+    await fastify.register(auth);
+    // Issue 7: contract (before any route: it learns them from onRoute), limits, metrics, logs.
+    await fastify.register(swagger);
+    await fastify.register(rateLimit);
+    await fastify.register(metrics);
+    await fastify.register(requestLog);
+    await fastify.register(healthRoutes);
+    await fastify.register(scanRoutes);
+    await fastify.register(recipeRoutes);
+    await fastify.register(webhookRoutes);
+    await fastify.register(queryRoutes);
+    await fastify.register(diffRoutes);
+    await fastify.register(retryRoutes);
+    await fastify.register(metricsRoutes);
+  },
+  { name: 'guix-recipes-api', fastify: '5.x' },
+);
+export default app;
+
+/** A ready Fastify instance with the API (no listening socket): for tests and server.ts. */
+export async function buildApp(
+  opts: AppOptions,
+  server: FastifyServerOptions = {},
+): Promise<FastifyInstance> {
+  const fastify = Fastify({ logger: loggerOptions(opts.config), disableRequestLogging: true, ...server });
+  await fastify.register(app, opts);
+  await fastify.ready();
+  return fastify;
+}

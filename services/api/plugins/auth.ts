@@ -1,0 +1,68 @@
+/**
+ * API tokens and scopes. Each route declares its access in access.ts; this hook enforces it:
+ * no token configured → scope routes are open; otherwise `Authorization: Bearer <token>` must match
+ * a configured token (401) that carries the scope (403). Webhook routes (`sender`) authenticate
+ * their senders themselves.
+ */
+import fp from 'fastify-plugin';
+import { RecipeError } from '../../../shared/errors.js';
+import type { Scope } from '../../../shared/config/config-schema.js';
+import { accessOf, type Access } from '../access.js';
+import { bearerToken, matchSecret } from '../secret-compare.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Scopes of the presented API token (all of them when no tokens are configured). */
+    scopes: Scope[];
+  }
+}
+
+export default fp(
+  async (app) => {
+    const tokens = app.config.apiTokens;
+    app.decorateRequest('scopes', null as unknown as Scope[]);
+    app.addHook('onRoute', (route) => {
+      const methods = Array.isArray(route.method) ? route.method : [route.method];
+      for (const m of methods) {
+        if (m === 'HEAD' || m === 'OPTIONS') continue;
+        if (accessOf(m, route.url) === undefined)
+          throw new Error(
+            `route ${m} ${route.url} is missing from the access table (services/api/access.ts)`,
+          );
+      }
+    });
+    app.addHook('onRequest', async (req) => {
+      const method = req.method === 'HEAD' ? 'GET' : req.method;
+      const access: Access | undefined = req.routeOptions.url
+        ? accessOf(method, req.routeOptions.url)
+        : 'open';
+      if (access === undefined || access === 'open' || access === 'sender') return;
+      if (access === 'local-or-admin' && isLoopbackAddress(req.socket.remoteAddress)) return;
+      if (tokens.length === 0) {
+        req.scopes = ['read', 'scan', 'admin'];
+        return;
+      }
+      const presented = bearerToken(req.headers.authorization);
+      const i = matchSecret(
+        presented,
+        tokens.map((t) => t.token),
+      );
+      if (i < 0)
+        throw new RecipeError(
+          'unauthorized',
+          presented === undefined ? 'an API token is required' : 'unknown API token',
+        );
+      req.scopes = tokens[i]!.scopes;
+      if (!(req.scopes as string[]).includes(access) && !req.scopes.includes('admin'))
+        throw new RecipeError('forbidden', `this token lacks the ${access} scope`);
+    });
+  },
+  { name: 'auth', fastify: '5.x', dependencies: ['services'] },
+);
+
+/** Whether a socket's peer address is loopback (127/8, ::1, IPv4-mapped 127/8). */
+export function isLoopbackAddress(addr: string | undefined): boolean {
+  if (!addr) return false;
+  const a = addr.toLowerCase().replace(/^::ffff:/, '');
+  return a === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(a);
+}

@@ -1,0 +1,57 @@
+/**
+ * Infrastructure decorators shared by every route: configuration, the Redis connection, the
+ * store, the scan queue and registry access. Whatever the caller passes in (tests, `start`) is used
+ * as is and left open; what this plugin creates it also closes.
+ */
+import fp from 'fastify-plugin';
+import { Queue } from 'bullmq';
+import type { Config } from '../../../shared/config/config-schema.js';
+import type { RegistryAccess } from '../../../shared/config/registry-access.js';
+import { createRedis, closeRedis, type RedisClient } from '../../../shared/store/redis-connection.js';
+import { RecipeStore } from '../../../shared/store/recipe-store.js';
+import { SCAN_QUEUE } from '../../../shared/queue/scan-jobs.js';
+import { WebhookCounters } from '../webhook-counters.js';
+
+export interface ServiceDeps {
+  config: Config;
+  /** A request-mode client (createRedis(…, { mode: 'request' })). */
+  redis?: RedisClient;
+  queue?: Queue;
+  registries?: RegistryAccess;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    config: Config;
+    redis: RedisClient;
+    store: RecipeStore;
+    scanQueue: Queue;
+    registries: RegistryAccess | undefined;
+    webhookCounters: WebhookCounters;
+  }
+}
+
+export default fp<ServiceDeps>(
+  async (app, deps) => {
+    const config = deps.config;
+    const ownRedis = deps.redis === undefined;
+    const redis =
+      deps.redis ?? createRedis(config.redis, { mode: 'request', connectionName: 'guix-recipes-api' });
+    // ioredis reports connection trouble as 'error' events; requests see it as 503s, /readyz says so.
+    redis.on('error', () => {});
+    const ownQueue = deps.queue === undefined;
+    const queue = deps.queue ?? new Queue(SCAN_QUEUE, { connection: redis, prefix: config.queue.prefix });
+    queue.on('error', () => {});
+    app.decorate('config', config);
+    app.decorate<RedisClient>('redis', redis);
+    app.decorate('store', new RecipeStore(redis, { prefix: config.redis.keyPrefix }));
+    app.decorate('scanQueue', queue);
+    app.decorate('registries', deps.registries);
+    app.decorate('webhookCounters', new WebhookCounters());
+    app.addHook('onClose', async () => {
+      if (ownQueue) await queue.close().catch(() => {});
+      if (ownRedis) await closeRedis(redis);
+    });
+  },
+  { name: 'services', fastify: '5.x' },
+);

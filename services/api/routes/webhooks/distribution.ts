@@ -1,0 +1,81 @@
+/**
+ * The CNCF distribution notification envelope (registry 2.8 / 3.x, GitLab's registry):
+ * `{"events":[{action, target:{mediaType, digest, repository, tag?}, request:{host}}]}`.
+ * The sender authenticates with the static `Authorization: Bearer <secret>` header configured in
+ * the registry's `notifications.endpoints[].headers`. Only manifest pushes count; `target.url` and
+ * `request.host` are never fetched (the host only selects among configured registries).
+ */
+import { RecipeError } from '../../../../shared/errors.js';
+import { isDigest } from '../../../../shared/oci/descriptor.js';
+import { isImageManifestMediaType, isIndexMediaType } from '../../../../shared/oci/media-types.js';
+import { parseReference } from '../../../../shared/oci/reference.js';
+import { bearerToken, matchSecret } from '../../secret-compare.js';
+import type { ParsedDelivery, SenderPush, WebhookSender } from './sender.js';
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+
+/** Largest number of events one envelope may carry. */
+export const MAX_EVENTS = 1000;
+
+export function parseDistributionEnvelope(body: unknown): ParsedDelivery {
+  if (!isObj(body) || !Array.isArray(body.events))
+    throw new RecipeError('parse-error', 'not a distribution notification envelope (no "events" array)');
+  if (body.events.length > MAX_EVENTS)
+    throw new RecipeError('size-limit', `more than ${MAX_EVENTS} events in one envelope`);
+  const out: ParsedDelivery = { pushes: [], ignored: [] };
+  for (const ev of body.events as unknown[]) {
+    if (!isObj(ev) || !isObj(ev.target)) {
+      out.ignored.push({ action: 'unknown', reason: 'malformed event' });
+      continue;
+    }
+    const action = str(ev.action) ?? 'unknown';
+    const t = ev.target;
+    const mediaType = str(t.mediaType) ?? '';
+    if (action !== 'push') {
+      out.ignored.push({ action, reason: `${action} events are not scanned` });
+      continue;
+    }
+    if (!isImageManifestMediaType(mediaType) && !isIndexMediaType(mediaType)) {
+      out.ignored.push({
+        action,
+        reason:
+          mediaType === 'application/octet-stream'
+            ? 'blob push'
+            : `not an image manifest (${mediaType.slice(0, 100)})`,
+      });
+      continue;
+    }
+    const repository = str(t.repository);
+    const digest = str(t.digest);
+    const tag = str(t.tag);
+    if (repository === undefined || !isDigest(digest)) {
+      out.ignored.push({ action, reason: 'manifest push without repository or valid digest' });
+      continue;
+    }
+    try {
+      // Validate the names with the reference grammar (the host part is a placeholder).
+      parseReference(`registry.invalid/${repository}${tag ? `:${tag}` : ''}@${digest}`);
+    } catch {
+      out.ignored.push({ action, reason: 'malformed repository or tag' });
+      continue;
+    }
+    const push: SenderPush = { repository, digest, mediaType };
+    if (tag) push.tag = tag;
+    const host = isObj(ev.request) ? str(ev.request.host) : undefined;
+    if (host) push.host = host;
+    const id = str(ev.id);
+    if (id) push.eventId = id.slice(0, 200);
+    out.pushes.push(push);
+  }
+  return out;
+}
+
+export const distributionSender: WebhookSender = {
+  name: 'distribution',
+  authenticate(req, secrets) {
+    return matchSecret(bearerToken(req.headers.authorization), secrets);
+  },
+  parse: parseDistributionEnvelope,
+};

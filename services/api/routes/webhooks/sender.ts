@@ -1,0 +1,54 @@
+/**
+ * A webhook sender: how it proves who it is and how its body becomes pushes. One file per sender
+ * (distribution.ts, and issue 6's harbor, github, dockerhub, quay, acr) plugs into index.ts, which
+ * does the rest the same way for all: registry choice, enqueueing, counting, answering.
+ */
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Digest } from '../../../../shared/oci/descriptor.js';
+import type { Sender } from '../../../../shared/config/config-schema.js';
+
+/** What a sender's authentication may look at. */
+export interface WebhookRequest {
+  headers: IncomingHttpHeaders;
+  query: Record<string, string | undefined>;
+  /** The body exactly as received (for HMAC signatures). */
+  rawBody: Buffer;
+}
+
+/** One announced manifest push, before the registry is decided. */
+export interface SenderPush {
+  repository: string;
+  digest?: Digest;
+  tag?: string;
+  mediaType?: string;
+  /** The registry host the event names (untrusted: only compared with configured registries). */
+  host?: string;
+  /** The sender's id of the event (for logs and dedupe of redeliveries). */
+  eventId?: string;
+}
+
+export interface ParsedDelivery {
+  pushes: SenderPush[];
+  /** Events acknowledged and dropped (pulls, blobs, deletes, malformed), with why. */
+  ignored: { action: string; reason: string }[];
+  /**
+   * A body the sender requires as the answer, instead of the usual reply (Event Grid's subscription
+   * validation handshake: `{ validationResponse }`); answered 200, nothing queued.
+   */
+  reply?: { validationResponse: string };
+}
+
+export interface WebhookSender {
+  name: Sender;
+  /** The registry this sender always speaks for (`docker.io` for Docker Hub), if any. */
+  ownRegistry?: string;
+  /** Index of the candidate secret the request proves, or -1. Must compare in constant time. */
+  authenticate(req: WebhookRequest, secrets: readonly string[]): number;
+  /** The parsed JSON body as pushes; throws RecipeError `parse-error` when it is not this sender's format at all. */
+  parse(body: unknown): ParsedDelivery;
+  /**
+   * The sender's id of this delivery, the same on its retries and redeliveries (GitHub's
+   * X-GitHub-Delivery, Harbor's event id): a delivery already queued is acknowledged, not queued again.
+   */
+  deliveryId?(req: WebhookRequest, body: unknown): string | undefined;
+}

@@ -1,0 +1,93 @@
+/** TypeBox schemas shared by routes (they feed the OpenAPI contract of issue 7). */
+import { Type } from 'typebox';
+
+export const DigestSchema = Type.String({
+  pattern: '^(sha256:[a-f0-9]{64}|sha512:[a-f0-9]{128})$',
+  description: 'A manifest digest',
+});
+
+export const PlatformSchema = Type.Object(
+  {
+    architecture: Type.String(),
+    os: Type.String(),
+    variant: Type.Optional(Type.String()),
+    'os.version': Type.Optional(Type.String()),
+  },
+  { title: 'Platform', additionalProperties: true },
+);
+
+export const DescriptorSchema = Type.Object(
+  {
+    mediaType: Type.String(),
+    digest: Type.String(),
+    size: Type.Integer(),
+    platform: Type.Optional(PlatformSchema),
+    annotations: Type.Optional(Type.Record(Type.String(), Type.String())),
+    artifactType: Type.Optional(Type.String()),
+  },
+  { title: 'Descriptor', additionalProperties: true },
+);
+
+const ChannelRef = Type.Object(
+  { name: Type.String(), url: Type.String(), commit: Type.String() },
+  { additionalProperties: true },
+);
+
+/** A RecipeDependency; recursive (its `propagated` holds more of them), so items are left open here. */
+const Dependency = Type.Object(
+  {
+    name: Type.String(),
+    version: Type.String(),
+    output: Type.String(),
+    storePath: Type.String(),
+    propagated: Type.Array(Type.Unknown(), { description: 'RecipeDependency[]' }),
+    repeated: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: true },
+);
+
+/** shared/guix/recipe.ts as JSON Schema. */
+export const RecipeSchema = Type.Object(
+  {
+    schemaVersion: Type.Integer(),
+    kind: Type.String(),
+    profile: Type.Union([Type.String(), Type.Null()]),
+    manifestVersion: Type.Integer(),
+    packages: Type.Array(
+      Type.Object(
+        {
+          name: Type.String(),
+          version: Type.String(),
+          output: Type.String(),
+          storePath: Type.String(),
+          channels: Type.Array(ChannelRef),
+          transformations: Type.Array(Type.Object({ option: Type.String(), value: Type.String() })),
+          propagated: Type.Array(Dependency),
+        },
+        { additionalProperties: true },
+      ),
+    ),
+    channels: Type.Array(
+      Type.Object(
+        {
+          name: Type.String(),
+          url: Type.String(),
+          branch: Type.Union([Type.String(), Type.Null()]),
+          commit: Type.String(),
+          introduction: Type.Union([
+            Type.Object({ commit: Type.String(), signer: Type.String() }),
+            Type.Null(),
+          ]),
+          commits: Type.Array(Type.String()),
+        },
+        { additionalProperties: true },
+      ),
+    ),
+    packagesWithoutProvenance: Type.Array(Type.String()),
+    texts: Type.Object(
+      { channels: Type.Optional(Type.String()), manifest: Type.String() },
+      { additionalProperties: true },
+    ),
+  },
+  { title: 'Recipe', additionalProperties: true },
+);

@@ -1,0 +1,187 @@
+// Job ids, enqueue semantics and THE error mapping, on a real redis-server with real BullMQ workers.
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { Queue, QueueEvents, Worker, type Job } from 'bullmq';
+import { startRedis, type RedisHarness } from '../harness/redis.js';
+import { closeRedis, type RedisClient } from '../../shared/store/redis-connection.js';
+import { enqueue, jobOptions, resolveJobId, scanJobId, type JobData } from '../../shared/queue/scan-jobs.js';
+import { mapJobError, parseFailedReason } from '../../shared/queue/job-errors.js';
+import { RecipeError } from '../../shared/errors.js';
+import { sha256Digest } from '../../shared/oci/descriptor.js';
+
+const qcfg = { prefix: '{test}', attempts: 3, backoffMs: 20, keepFailedSeconds: 60 };
+let seq = 0;
+const scanData = (): JobData => ({
+  kind: 'scan',
+  registry: '127.0.0.1:5000',
+  repository: 'team/app',
+  digest: sha256Digest(`d${seq++}-${Math.random()}`),
+  source: 'test',
+  requestedAt: new Date().toISOString(),
+});
+
+void describe('scan jobs on BullMQ', () => {
+  let h: RedisHarness;
+  let conn: RedisClient;
+  let n = 0;
+  before(async () => {
+    h = await startRedis();
+    conn = h.connect('blocking');
+  });
+  after(async () => {
+    await closeRedis(conn);
+    await h.stop();
+  });
+
+  /** A fresh queue + worker whose processor is `fn`, mapped through mapJobError like the scanner. */
+  async function rig(fn: (job: Job<JobData>) => Promise<string>, attempts = qcfg.attempts) {
+    const name = `q${n++}`;
+    const queue = new Queue<JobData>(name, { connection: conn, prefix: qcfg.prefix });
+    const events = new QueueEvents(name, {
+      connection: h.redisConfig.url ? { url: h.redisConfig.url } : {},
+      prefix: qcfg.prefix,
+    });
+    await events.waitUntilReady();
+    const worker: Worker<JobData, string> = new Worker<JobData, string>(
+      name,
+      async (job) => {
+        try {
+          return await fn(job);
+        } catch (err) {
+          const out = await mapJobError(err, {
+            worker,
+            attemptsMade: job.attemptsMade,
+            attempts: job.opts.attempts ?? 1,
+          });
+          throw out.error;
+        }
+      },
+      { connection: conn, prefix: qcfg.prefix, concurrency: 1 },
+    );
+    await worker.waitUntilReady();
+    const cfg = { ...qcfg, attempts };
+    return {
+      queue,
+      events,
+      cfg,
+      async close() {
+        await worker.close();
+        await events.close();
+        await queue.close();
+      },
+    };
+  }
+
+  void it('derives ids without ":" from registry/repo@digest and tags', () => {
+    const d = sha256Digest('x');
+    const id = scanJobId({ registry: 'r.example', repository: 'a/b', digest: d });
+    assert.equal(id, createHash('sha256').update(`r.example/a/b@${d}`).digest('hex'));
+    assert.ok(!id.includes(':'));
+    assert.notEqual(id, scanJobId({ registry: 'r.example', repository: 'a/c', digest: d }));
+    const rid = resolveJobId({ registry: 'r.example', repository: 'a/b', tag: 'v1' });
+    assert.match(rid, /^resolve-[a-f0-9]{64}$/);
+    const o = jobOptions(qcfg);
+    assert.equal(o.attempts, 3);
+    assert.deepEqual(o.backoff, { type: 'exponential', delay: 20 });
+  });
+
+  void it('retries retryable errors with backoff until they succeed', async () => {
+    let tries = 0;
+    const r = await rig(async () => {
+      tries++;
+      if (tries < 3) throw new RecipeError('registry-error', 'HTTP 502');
+      return 'ok';
+    });
+    try {
+      const data = scanData();
+      const { id } = await enqueue(r.queue, data, r.cfg);
+      const job = (await r.queue.getJob(id))!;
+      assert.equal(await job.waitUntilFinished(r.events, 10000), 'ok');
+      assert.equal(tries, 3);
+    } finally {
+      await r.close();
+    }
+  });
+
+  void it('fails permanent errors at once with code and message as the reason', async () => {
+    let tries = 0;
+    const r = await rig(async () => {
+      tries++;
+      throw new RecipeError('unsupported-media-type', 'schema 1 manifest');
+    });
+    try {
+      const { id } = await enqueue(r.queue, scanData(), r.cfg);
+      const job = (await r.queue.getJob(id))!;
+      await assert.rejects(job.waitUntilFinished(r.events, 10000));
+      const failed = (await r.queue.getJob(id))!;
+      assert.equal(await failed.getState(), 'failed');
+      assert.equal(tries, 1);
+      assert.deepEqual(parseFailedReason(failed.failedReason), {
+        code: 'unsupported-media-type',
+        message: 'schema 1 manifest',
+      });
+    } finally {
+      await r.close();
+    }
+  });
+
+  void it('turns rate limits into a queue-wide wait that uses up no attempt', async () => {
+    let tries = 0;
+    const times: number[] = [];
+    const r = await rig(async () => {
+      tries++;
+      times.push(Date.now());
+      if (tries === 1) throw new RecipeError('rate-limited', 'HTTP 429', { retryAfterMs: 400 });
+      return 'ok';
+    }, 1);
+    try {
+      const { id } = await enqueue(r.queue, scanData(), r.cfg);
+      const job = (await r.queue.getJob(id))!;
+      assert.equal(await job.waitUntilFinished(r.events, 10000), 'ok');
+      assert.equal(tries, 2, 'with attempts=1 a second try only happens when the rate limit used no attempt');
+      assert.ok(times[1]! - times[0]! >= 350, `waited ${times[1]! - times[0]!} ms`);
+    } finally {
+      await r.close();
+    }
+  });
+
+  void it('adds one job per digest; force replaces a failed one', async () => {
+    const name = `q${n++}`;
+    const queue = new Queue<JobData>(name, { connection: conn, prefix: qcfg.prefix });
+    try {
+      const data = scanData();
+      const a = await enqueue(queue, data, qcfg);
+      const b = await enqueue(queue, { ...data, source: 'again' }, qcfg);
+      assert.equal(a.existed, false);
+      assert.equal(b.existed, true);
+      assert.equal(a.id, b.id);
+      assert.equal((await queue.getJobCounts('waiting')).waiting, 1);
+      const job = (await queue.getJob(a.id))!;
+      assert.equal(job.data.source, 'test', 'the first job keeps its data');
+      const w = new Worker(
+        name,
+        async () => {
+          throw new RecipeError('invalid-image', 'bad');
+        },
+        { connection: conn, prefix: qcfg.prefix },
+      );
+      const deadline = Date.now() + 5000;
+      while ((await job.getState()) !== 'failed' && Date.now() < deadline)
+        await new Promise((res) => setTimeout(res, 50));
+      await w.close();
+      assert.equal(await job.getState(), 'failed');
+      assert.equal(
+        (await enqueue(queue, data, qcfg)).existed,
+        true,
+        'a plain re-push does not revive a failed job',
+      );
+      const forced = await enqueue(queue, { ...data, force: true }, qcfg);
+      assert.equal(forced.existed, false);
+      assert.equal(await (await queue.getJob(a.id))!.getState(), 'waiting');
+    } finally {
+      await queue.obliterate({ force: true });
+      await queue.close();
+    }
+  });
+});

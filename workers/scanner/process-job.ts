@@ -1,0 +1,197 @@
+/**
+ * The scan processor's whole job: take a job, build the ImageSource from configuration, call
+ * scanImage, write the result with one store call, and map failures once (shared/queue/job-errors).
+ * A `resolve` job turns a tag into a digest and adds that digest's scan job.
+ */
+import type { Job, Queue, Worker } from 'bullmq';
+import type { Logger } from 'pino';
+import type { Config } from '../../shared/config/config-schema.js';
+import type { RegistryAccess } from '../../shared/config/registry-access.js';
+import { RecipeError, isRecipeError, toRecipeError } from '../../shared/errors.js';
+import {
+  enqueue,
+  type JobData,
+  type ResolveJobData,
+  type ScanJobData,
+} from '../../shared/queue/scan-jobs.js';
+import { mapJobError } from '../../shared/queue/job-errors.js';
+import type { RecipeStore } from '../../shared/store/recipe-store.js';
+import { imageName } from '../../shared/store/recipe-store.js';
+import type { LayerCache } from '../../shared/scan/layer-cache.js';
+import type { ImageScan } from '../../shared/scan/scan-result.js';
+import type { ImageSource } from '../../shared/oci/image-source.js';
+import type { ScanOptions } from '../../shared/scan/scan-image.js';
+
+export type ScanFn = (source: ImageSource, opts: ScanOptions) => Promise<ImageScan>;
+
+export interface ProcessorDeps {
+  config: Config;
+  store: RecipeStore;
+  queue: Queue;
+  registries: RegistryAccess;
+  layerCache: LayerCache;
+  scan: ScanFn;
+  logger: Logger;
+}
+
+export interface JobOutcome {
+  image: string;
+  outcome: 'scanned' | 'reused' | 'resolved';
+  kind?: string;
+  digest?: string;
+}
+
+/** One signal for a job: BullMQ's (cancel), the worker's (shutdown) and the job deadline. */
+function jobSignal(config: Config, ...signals: (AbortSignal | undefined)[]): AbortSignal {
+  return AbortSignal.any([
+    AbortSignal.timeout(config.worker.jobTimeoutMs),
+    ...signals.filter((s): s is AbortSignal => s !== undefined),
+  ]);
+}
+
+/** The processor; `worker` is needed for rate limits (set after the Worker exists). */
+export function createProcessor(deps: ProcessorDeps, getWorker: () => Pick<Worker, 'rateLimit'>) {
+  return async (job: Job<JobData>, _token?: string, bullSignal?: AbortSignal): Promise<JobOutcome> => {
+    const signal = jobSignal(deps.config, bullSignal);
+    const data = job.data;
+    const log = deps.logger.child({ jobId: job.id, attempt: job.attemptsMade + 1 });
+    const started = Date.now();
+    try {
+      const out =
+        data.kind === 'resolve'
+          ? await resolveJob(deps, data, signal)
+          : await scanJob(deps, data, signal, log);
+      log.info({ ...out, ms: Date.now() - started }, 'scan job done');
+      return out;
+    } catch (err) {
+      let e = toRecipeError(err);
+      if (
+        signal.aborted &&
+        e.code === 'aborted' &&
+        signal.reason instanceof DOMException &&
+        signal.reason.name === 'TimeoutError'
+      )
+        e = new RecipeError('timeout', `scan took longer than ${deps.config.worker.jobTimeoutMs} ms`, {
+          cause: err,
+        });
+      const outcome = await mapJobError(e, {
+        worker: getWorker(),
+        attemptsMade: job.attemptsMade,
+        attempts: job.opts.attempts ?? 1,
+      });
+      if (data.kind === 'scan') {
+        const rec = { code: e.code, message: e.message };
+        await (outcome.final ? deps.store.markFailed(data, rec) : deps.store.markRetrying(data, rec)).catch(
+          (storeErr: unknown) => log.warn({ err: storeErr }, 'could not record the scan failure'),
+        );
+      }
+      log[outcome.final ? 'error' : 'warn'](
+        { code: e.code, final: outcome.final, ms: Date.now() - started },
+        e.message,
+      );
+      throw outcome.error;
+    }
+  };
+}
+
+async function scanJob(
+  deps: ProcessorDeps,
+  data: ScanJobData,
+  signal: AbortSignal,
+  log: Logger,
+): Promise<JobOutcome> {
+  const img = { registry: data.registry, repository: data.repository, digest: data.digest };
+  const name = imageName(img);
+  await deps.store.markRunning(img, { signal });
+  if (data.tag !== undefined) await followTag(deps, data, data.tag, signal, log);
+
+  if (!data.force) {
+    const reused = await deps.store.reuseResult(img, { signal });
+    if (reused) return { image: name, outcome: 'reused', kind: reused.kind };
+  }
+  const source = deps.registries.source(img);
+  let scan: ImageScan;
+  try {
+    scan = await deps.scan(source, {
+      signal,
+      deepScan: deps.config.worker.deepScan,
+      layerCache: deps.layerCache,
+    });
+  } finally {
+    await source.close?.().catch(() => {});
+  }
+  const stored = await deps.store.saveScan(img, scan, { signal });
+  log.info({ image: name, kind: stored.kind, bytesRead: scan.bytesRead }, 'scan stored');
+  return { image: name, outcome: 'scanned', kind: stored.kind };
+}
+
+/**
+ * Re-resolve the tag the push named, record where it points now, and when the registry already
+ * serves another digest under it, queue that digest too (the tag moved on since the push).
+ */
+async function followTag(
+  deps: ProcessorDeps,
+  data: ScanJobData,
+  tag: string,
+  signal: AbortSignal,
+  log: Logger,
+): Promise<void> {
+  let served;
+  try {
+    served = await deps.registries.resolveTag(
+      { registry: data.registry, repository: data.repository, tag },
+      { signal },
+    );
+  } catch (err) {
+    if (isRecipeError(err, 'not-found')) {
+      log.info({ tag }, 'tag no longer exists; scanning the pushed digest');
+      return;
+    }
+    throw err;
+  }
+  await deps.store.setTag(data.registry, data.repository, tag, served, { signal });
+  if (served !== data.digest) {
+    await enqueue(
+      deps.queue,
+      {
+        kind: 'scan',
+        registry: data.registry,
+        repository: data.repository,
+        digest: served,
+        source: `tag:${tag}`,
+        requestedAt: new Date().toISOString(),
+      },
+      deps.config.queue,
+      { signal },
+    );
+    await deps.store.markQueued(
+      { registry: data.registry, repository: data.repository, digest: served },
+      { source: `tag:${tag}` },
+      { signal },
+    );
+  }
+}
+
+async function resolveJob(
+  deps: ProcessorDeps,
+  data: ResolveJobData,
+  signal: AbortSignal,
+): Promise<JobOutcome> {
+  const digest = await deps.registries.resolveTag(
+    { registry: data.registry, repository: data.repository, tag: data.tag },
+    { signal },
+  );
+  await deps.store.setTag(data.registry, data.repository, data.tag, digest, { signal });
+  const job: ScanJobData = {
+    kind: 'scan',
+    registry: data.registry,
+    repository: data.repository,
+    digest,
+    source: data.source,
+    requestedAt: data.requestedAt,
+    ...(data.force ? { force: true } : {}),
+  };
+  const r = await enqueue(deps.queue, job, deps.config.queue, { signal });
+  if (!r.existed) await deps.store.markQueued(job, { source: data.source }, { signal });
+  return { image: `${data.registry}/${data.repository}:${data.tag}`, outcome: 'resolved', digest };
+}

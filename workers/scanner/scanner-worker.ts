@@ -1,0 +1,79 @@
+/**
+ * A scanner worker process's BullMQ side: Worker(s) on the one scan queue with configured
+ * concurrency, stalled-job recovery (a job whose worker died is picked up again once its lock
+ * expires), and graceful close: stop taking jobs, let running ones finish within the grace period,
+ * then abort them (they return to the queue as retries).
+ */
+import { Queue, Worker } from 'bullmq';
+import type { Logger } from 'pino';
+import type { Config } from '../../shared/config/config-schema.js';
+import type { RegistryAccess } from '../../shared/config/registry-access.js';
+import { SCAN_QUEUE, type JobData } from '../../shared/queue/scan-jobs.js';
+import { RecipeStore } from '../../shared/store/recipe-store.js';
+import { RedisLayerCache } from '../../shared/store/redis-layer-cache.js';
+import { createRedis, closeRedis } from '../../shared/store/redis-connection.js';
+import { createProcessor, type JobOutcome, type ScanFn } from './process-job.js';
+
+export interface ScannerWorkerOptions {
+  config: Config;
+  registries: RegistryAccess;
+  scan: ScanFn;
+  logger: Logger;
+}
+
+export interface ScannerWorker {
+  worker: Worker<JobData, JobOutcome>;
+  /** Stop taking jobs; wait up to `graceMs` for running ones, then abort them. */
+  close(graceMs?: number): Promise<void>;
+}
+
+export async function startScannerWorker(opts: ScannerWorkerOptions): Promise<ScannerWorker> {
+  const { config, logger } = opts;
+  const redis = createRedis(config.redis, { mode: 'blocking', connectionName: 'guix-recipes-worker' });
+  redis.on('error', (err: Error) => logger.warn({ err: err.message }, 'redis connection trouble'));
+  const queue = new Queue<JobData>(SCAN_QUEUE, { connection: redis, prefix: config.queue.prefix });
+  queue.on('error', () => {});
+  const store = new RecipeStore(redis, { prefix: config.redis.keyPrefix });
+  const layerCache = new RedisLayerCache(redis, { prefix: config.redis.keyPrefix });
+  const processor = createProcessor(
+    { config, store, queue, registries: opts.registries, layerCache, scan: opts.scan, logger },
+    () => worker,
+  );
+  const worker: Worker<JobData, JobOutcome> = new Worker<JobData, JobOutcome>(SCAN_QUEUE, processor, {
+    connection: redis,
+    prefix: config.queue.prefix,
+    concurrency: config.worker.concurrency,
+    lockDuration: config.worker.lockDurationMs,
+    stalledInterval: config.worker.stalledIntervalMs,
+    maxStalledCount: config.worker.maxStalledCount,
+    autorun: true,
+  });
+  worker.on('error', (err) => logger.warn({ err: err.message }, 'worker error'));
+  worker.on('stalled', (jobId) =>
+    logger.warn({ jobId }, 'job stalled (its worker stopped); it is queued again'),
+  );
+  await worker.waitUntilReady();
+  logger.info({ concurrency: config.worker.concurrency, queue: SCAN_QUEUE }, 'scanner worker started');
+
+  let closing: Promise<void> | undefined;
+  const close = (graceMs = config.http.shutdownGraceMs): Promise<void> => {
+    closing ??= (async () => {
+      const w = worker;
+      const timer = setTimeout(() => {
+        logger.warn('grace period over: aborting running scans (they will be retried)');
+        w.cancelAllJobs('shutdown');
+      }, graceMs);
+      try {
+        await w.close();
+      } finally {
+        clearTimeout(timer);
+      }
+      await queue.close().catch(() => {});
+      await opts.registries.close().catch(() => {});
+      await closeRedis(redis);
+      logger.info('scanner worker stopped');
+    })();
+    return closing;
+  };
+  return { worker, close };
+}
