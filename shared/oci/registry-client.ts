@@ -123,7 +123,7 @@ export class RegistryClient {
         auth: new RegistryAuth(
           config,
           this.policy,
-          (url, headers, signal) => this.#tokenGet(config, url, headers, signal),
+          (url, headers, signal) => this.#tokenGet(url, headers, signal),
           {
             tokenBytes: s.limits.tokenBytes,
             tokenMarginMs: s.tokenMarginMs,
@@ -547,7 +547,7 @@ export class RegistryClient {
   }
 
   /** The token endpoint: one capped GET, no redirects, within the request deadline. */
-  async #tokenGet(config: RegistryConfig, url: URL, headers: Record<string, string>, signal: AbortSignal) {
+  async #tokenGet(url: URL, headers: Record<string, string>, signal: AbortSignal) {
     const s = AbortSignal.any([signal, AbortSignal.timeout(this.settings.timeouts.requestMs)]);
     const res = await request(url, {
       dispatcher: this.#agentFor(url),
@@ -555,7 +555,6 @@ export class RegistryClient {
       headers: { ...headers, 'user-agent': this.settings.userAgent },
       signal: s,
     });
-    void config;
     const status = res.statusCode;
     const body =
       status === 200
