@@ -38,6 +38,7 @@ export const ScanStatusSchema = Type.Object({
   kind: Type.Optional(Type.String()),
   error: Type.Optional(Type.Object({ code: Type.String(), message: Type.String(), at: Type.String() })),
   attemptsMade: Type.Optional(Type.Integer()),
+  scans: Type.Integer({ description: 'Completed scans of this image' }),
   createdAt: Type.String(),
   updatedAt: Type.String(),
   links: Type.Object({ self: Type.String(), recipe: Type.String() }),
@@ -54,6 +55,7 @@ function statusOf(rec: ImageRecord): ScanStatus {
     state: rec.state,
     createdAt: rec.createdAt,
     updatedAt: rec.updatedAt,
+    scans: rec.scans,
     links: { self: `/v1/scans/${rec.id}`, recipe: `/v1/recipes/${rec.digest}` },
   };
   if (rec.kind) s.kind = rec.kind;
