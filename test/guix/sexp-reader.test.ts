@@ -309,11 +309,17 @@ void describe('sexp reader: atoms', () => {
     ];
     assert.deepEqual(readDatums(syms.join(' ')), syms.map(s));
     assert.equal(integerValue(readDatum('12345678901234')), 12345678901234);
+    // Guile takes Unicode digits after the first character (`1١` is 11) and sometimes a character's low
+    // byte (`+\u{36832}` is 2): such tokens are refused; `١` and `->λ` are symbols.
+    assert.deepEqual(readDatums('\u0661 a\u0661 ->λ .0λ'), [s('\u0661'), s('a\u0661'), s('->λ'), s('.0λ')]);
+    for (const t of ['1\u0661', '+\u0661', '+\u{36832}', '#e4#', '.\u0661', '#x\u0661', '#\\x\u0661'])
+      errorOf(() => readDatums(t));
   });
 
   for (const bad of [
     '1e400',
-    '1e-309 1e-400',
+    '1e-309 1e-325',
+    '1e400abc',
     '1#',
     '#x1.5',
     '#e+inf.0',

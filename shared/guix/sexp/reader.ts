@@ -23,7 +23,9 @@
  * Refused although Guile 3.0.8 accepts them (each is rare, and refusing is never a wrong reading):
  * - `#.` (read-time evaluation) and every `#` syntax not listed above: `#nil` (Elisp nil, neither `#f`
  *   nor `()`), `#!...!#` and `#!fold-case`, arrays and SRFI-4 vectors (`#2(`, `#s8(`, `#f32(`), `#*101`;
- * - a number-like token containing `#` (`1#` is 10.0 in Guile: R5RS digit placeholders);
+ * - a number-like token containing `#` (`1#` is 10.0 in Guile: R5RS digit placeholders), or non-ASCII
+ *   characters (Guile takes any Unicode decimal digit after the first: `1١` is 11), and a non-ASCII
+ *   character name (Guile reads `#\x١` as a newline);
  * - `#t`/`#f` glued to more characters (`#tru`, which Guile reads as `#t` then `ru`);
  * - a `.` that is not a list tail marker: `(. a)`, a `.` at top level or in a vector;
  * - `#:` followed by whitespace, or by a name that is not a symbol token;
@@ -144,6 +146,8 @@ class Frame {
 }
 
 const NO_BYTES: number[] = [];
+const NON_ASCII = /[\u0080-\uffff]/;
+const UNICODE_NUMBER = /^\p{N}$/u;
 
 /** Character names `#\name` (matched case-insensitively), as Guile 3.0.8 reads them. */
 const CHAR_NAMES: ReadonlyMap<string, number> = (() => {
@@ -437,6 +441,34 @@ class Reader {
   private symbolName(tok: string, start: number): string {
     if (tok.includes('#') && looksNumeric(tok))
       this.fail('parse-error', start, `number-like token with "#" is not supported: ${show(tok)}`);
+    // Guile's string->number takes Unicode decimal digits after the first character (`1١` is 11,
+    // `.١` is 0.1) and, in places, only the low byte of a character (`+\u{36832}` is 2). Refuse a
+    // token that would be a number under any of these readings of its non-ASCII characters.
+    if (NON_ASCII.test(tok)) {
+      for (const reading of ['0', '1', 'low-byte']) {
+        let f = '';
+        let k = 0;
+        for (const ch of tok) {
+          const low =
+            (ch.codePointAt(0)! & 0xff) < 0x80 ? String.fromCharCode(ch.codePointAt(0)! & 0xff) : ch;
+          f +=
+            k === 0 || !NON_ASCII.test(ch)
+              ? ch
+              : reading === 'low-byte'
+                ? low
+                : UNICODE_NUMBER.test(ch)
+                  ? reading
+                  : ch;
+          k++;
+        }
+        if (classifyNumber(f) !== NumClass.NotNumber || (f.includes('#') && looksNumeric(f)))
+          this.fail(
+            'parse-error',
+            start,
+            `number-like token with non-ASCII characters is not supported: ${show(tok)}`,
+          );
+      }
+    }
     return tok;
   }
 
@@ -473,7 +505,7 @@ class Reader {
         if (at >= this.len || isDelimiter(text.charCodeAt(at)))
           this.fail('parse-error', start, '"#:" must be followed directly by the keyword name');
         const tok = this.token(at);
-        if (classifyNumber(tok) !== NumClass.NotNumber || tok.startsWith('#'))
+        if (classifyNumber(tok) !== NumClass.NotNumber || /^[#'`,]/.test(tok))
           this.fail('parse-error', start, `keyword name is not a symbol: ${show(tok)}`);
         return new Keyword(this.symbolName(tok, at));
       }
@@ -500,8 +532,16 @@ class Reader {
       default: {
         if (start + 1 < this.len && 'xXbBoOdDeEiI'.includes(String.fromCharCode(c))) {
           const tok = this.token(start);
+          if (NON_ASCII.test(tok))
+            this.fail(
+              'parse-error',
+              start,
+              `number-like token with non-ASCII characters is not supported: ${show(tok)}`,
+            );
           const n = classifyNumber(tok);
           if (n === NumClass.Number) return new Num(tok);
+          if (n === NumClass.NotNumber && /^(?:#.)*[^#]+#/.test(tok))
+            this.fail('parse-error', start, `number-like token with "#" is not supported: ${show(tok)}`);
           this.fail(
             'parse-error',
             start,
@@ -537,6 +577,8 @@ class Reader {
       return new Char(String.fromCodePoint(first));
     }
     const tok = this.token(at);
+    // Guile reads `#\x١` (a non-ASCII digit) as U+000A; names are ASCII, so refuse rather than guess.
+    if (NON_ASCII.test(tok)) this.fail('parse-error', start, `non-ASCII character name ${show('#\\' + tok)}`);
     let cp = CHAR_NAMES.get(tok.toLowerCase());
     if (cp === undefined) {
       if (/^x[0-9a-fA-F]{1,8}$/.test(tok)) cp = parseInt(tok.slice(1), 16);
@@ -744,7 +786,7 @@ function show(s: string): string {
 const enum NumClass {
   NotNumber,
   Number,
-  /** Guile raises out-of-range instead of reading a number or a symbol (decimal exponent beyond 308). */
+  /** Guile raises out-of-range instead of reading a number or a symbol (decimal exponent beyond 308 or -324). */
   OutOfRange,
 }
 
@@ -786,8 +828,8 @@ function classifyNumber(tok: string): NumClass {
   }
   const st: NumScan = { s: tok, radix: radix === 0 ? 10 : radix, exact, overflow: false };
   const ok = complex(st, i);
-  if (!ok) return NumClass.NotNumber;
-  return st.overflow ? NumClass.OutOfRange : NumClass.Number;
+  if (st.overflow) return NumClass.OutOfRange;
+  return ok ? NumClass.Number : NumClass.NotNumber;
 }
 
 /** Whole of `s` from `i` is a complex number. */
@@ -821,8 +863,14 @@ function real(st: NumScan, i: number): number {
   const s = st.s;
   const c = s.charCodeAt(i);
   if (c === 43 || c === 45) {
-    const rest = s.slice(i + 1, i + 6).toLowerCase();
-    if (rest === 'inf.0' || rest === 'nan.0') return st.exact === 'e' ? -1 : i + 6;
+    // `+inf.0` takes exactly one 0, `+nan.0` any number of them (`+nan.000`); any case.
+    const word = s.slice(i + 1, i + 5).toLowerCase();
+    if ((word === 'inf.' || word === 'nan.') && s.charCodeAt(i + 5) === 48) {
+      if (st.exact === 'e') return -1;
+      let j = i + 6;
+      if (word === 'nan.') while (s.charCodeAt(j) === 48) j++;
+      return j;
+    }
     i++;
   }
   return ureal(st, i);
@@ -858,12 +906,15 @@ function ureal(st: NumScan, i: number): number {
   // exponent
   if (i < n && 'esfdlESFDL'.includes(s[i]!)) {
     let j = i + 1;
-    if (s.charCodeAt(j) === 43 || s.charCodeAt(j) === 45) j++;
+    const negative = s.charCodeAt(j) === 45;
+    if (negative || s.charCodeAt(j) === 43) j++;
     const e0 = j;
     while (j < n && isDigit(s.charCodeAt(j))) j++;
     if (j > e0) {
+      // Guile raises out-of-range as soon as it has read such an exponent (even if the token then
+      // turns out not to be a number): beyond 308, or below -324 (checked on 3.0.8).
       const digits = s.slice(e0, j).replace(/^0+/, '');
-      if (digits.length > 3 || Number(digits) > 308) st.overflow = true;
+      if (digits.length > 3 || Number(digits) > (negative ? 324 : 308)) st.overflow = true;
       return j;
     }
   }
