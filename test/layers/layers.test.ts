@@ -19,9 +19,13 @@ const rejectsWith = (code: ErrorCode) => (e: unknown) => isRecipeError(e, code);
 
 async function collect(src: Readable | Buffer, t: NodeJS.ReadWriteStream): Promise<Buffer> {
   const chunks: Buffer[] = [];
-  await pipeline(Buffer.isBuffer(src) ? Readable.from([src]) : src, t, async (s: AsyncIterable<Buffer>) => {
-    for await (const c of s) chunks.push(c);
-  });
+  await pipeline(
+    Buffer.isBuffer(src) ? Readable.from([src]) : src,
+    t,
+    async (s: AsyncIterable<Buffer | string>) => {
+      for await (const c of s) chunks.push(Buffer.from(c));
+    },
+  );
   return Buffer.concat(chunks);
 }
 
