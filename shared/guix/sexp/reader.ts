@@ -24,8 +24,9 @@
  * - `#.` (read-time evaluation) and every `#` syntax not listed above: `#nil` (Elisp nil, neither `#f`
  *   nor `()`), `#!...!#` and `#!fold-case`, arrays and SRFI-4 vectors (`#2(`, `#s8(`, `#f32(`), `#*101`;
  * - a number-like token containing `#` (`1#` is 10.0 in Guile: R5RS digit placeholders), or non-ASCII
- *   characters (Guile takes any Unicode decimal digit after the first: `1١` is 11), and a non-ASCII
- *   character name (Guile reads `#\x١` as a newline);
+ *   characters that Guile may take as digits (Unicode digits after the first character: `1١` is 11;
+ *   in places only a character's low byte: `+\u{36832}` is 2), and a non-ASCII character name (Guile
+ *   reads `#\x١` as a newline);
  * - `#t`/`#f` glued to more characters (`#tru`, which Guile reads as `#t` then `ru`);
  * - a `.` that is not a list tail marker: `(. a)`, a `.` at top level or in a vector;
  * - `#:` followed by whitespace, or by a name that is not a symbol token;
