@@ -15,6 +15,7 @@ import type { ManifestStyle } from '../../../shared/guix/export-manifest.js';
 import type { PrinterStyle } from '../../../shared/guix/sexp/pretty-print.js';
 import type { Recipe } from '../../../shared/guix/recipe.js';
 import { scanImage } from '../../../shared/scan/scan-image.js';
+import { MemoryLayerCache } from '../../../shared/scan/layer-cache.js';
 import type { ImageScan, ScanResult } from '../../../shared/scan/scan-result.js';
 import type { CliIO } from '../cli-io.js';
 import type { Command } from '../command.js';
@@ -257,6 +258,8 @@ async function inspectImage(opts: InspectOptions, io: CliIO, signal: AbortSignal
     const scan = await scanImage(source, {
       signal,
       deepScan: opts.deepScan,
+      // Platforms of an index often share layers: each is read once per run.
+      layerCache: new MemoryLayerCache(),
       ...(wantsAll ? {} : { platform: opts.platform }),
     });
     if (wantsAll) {
