@@ -7,7 +7,12 @@ import fp from 'fastify-plugin';
 import { Queue } from 'bullmq';
 import type { Config } from '../../../shared/config/config-schema.js';
 import type { RegistryAccess } from '../../../shared/config/registry-access.js';
-import { createRedis, closeRedis, type RedisClient } from '../../../shared/store/redis-connection.js';
+import {
+  createRedis,
+  closeRedis,
+  waitReady,
+  type RedisClient,
+} from '../../../shared/store/redis-connection.js';
 import { RecipeStore } from '../../../shared/store/recipe-store.js';
 import { SCAN_QUEUE } from '../../../shared/queue/scan-jobs.js';
 import { WebhookCounters } from '../webhook-counters.js';
@@ -39,6 +44,11 @@ export default fp<ServiceDeps>(
       deps.redis ?? createRedis(config.redis, { mode: 'request', connectionName: 'guix-recipes-api' });
     // ioredis reports connection trouble as 'error' events; requests see it as 503s, /readyz says so.
     redis.on('error', () => {});
+    // Request-mode clients refuse commands until connected: give the first connection a moment so the
+    // first requests do not see 503s (if Redis is down the API still starts; /readyz says so).
+    await waitReady(redis, { timeoutMs: config.redis.commandTimeoutMs }).catch((err: unknown) =>
+      app.log.warn({ err: (err as Error).message }, 'Redis not reachable yet'),
+    );
     const ownQueue = deps.queue === undefined;
     const queue = deps.queue ?? new Queue(SCAN_QUEUE, { connection: redis, prefix: config.queue.prefix });
     queue.on('error', () => {});
