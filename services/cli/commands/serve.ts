@@ -1,7 +1,6 @@
 /** `guix-recipes serve`: the HTTP API only (workers run apart: `guix-recipes worker`). */
 import type { Command } from '../command.js';
 import { RecipeError } from '../../../shared/errors.js';
-import { runService } from '../../api/run-service.js';
 
 export const serveCommand: Command = {
   name: 'serve',
@@ -20,6 +19,7 @@ Stops gracefully on SIGTERM or SIGINT.
         'usage',
         `serve takes no arguments (got ${argv[0]}); configure it with environment variables`,
       );
+    const { runService } = await import('../../api/run-service.js'); // loaded on use: inspect stays quick to start
     return runService({ api: true, workers: false, embeddedRedis: false }, io);
   },
 };

@@ -1,7 +1,6 @@
 /** `guix-recipes start` (what `npm start` runs): API and workers in one process, Redis included. */
 import type { Command } from '../command.js';
 import { RecipeError } from '../../../shared/errors.js';
-import { runService } from '../../api/run-service.js';
 
 export const startCommand: Command = {
   name: 'start',
@@ -15,6 +14,7 @@ Configuration: docs/configuration.md. Stops gracefully on SIGTERM or SIGINT.
 `,
   async run(argv, io) {
     if (argv.length > 0) throw new RecipeError('usage', `start takes no arguments (got ${argv[0]})`);
+    const { runService } = await import('../../api/run-service.js'); // loaded on use: inspect stays quick to start
     return runService({ api: true, workers: true, embeddedRedis: true }, io);
   },
 };

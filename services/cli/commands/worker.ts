@@ -1,7 +1,6 @@
 /** `guix-recipes worker`: scanner workers only; run as many processes as you like on one queue. */
 import type { Command } from '../command.js';
 import { RecipeError } from '../../../shared/errors.js';
-import { runService } from '../../api/run-service.js';
 
 export const workerCommand: Command = {
   name: 'worker',
@@ -15,6 +14,7 @@ docs/configuration.md. Stops gracefully on SIGTERM or SIGINT (running scans fini
 `,
   async run(argv, io) {
     if (argv.length > 0) throw new RecipeError('usage', `worker takes no arguments (got ${argv[0]})`);
+    const { runService } = await import('../../api/run-service.js'); // loaded on use: inspect stays quick to start
     return runService({ api: false, workers: true, embeddedRedis: false }, io);
   },
 };
