@@ -1,0 +1,188 @@
+/**
+ * What changed between two Recipes: channels (added, removed, commit moved, other commits used),
+ * top-level packages (added, removed, version changed, rebuilt at the same version) and package
+ * transformations. Pure: no I/O, deterministic order (the `to` recipe's order, then `from`'s).
+ *
+ * Packages are matched by (name, output), as a Guix profile holds one entry per name and output.
+ * Should a recipe hold several entries with the same name and output, equal versions are paired
+ * first and the rest in recorded order; leftovers are added or removed.
+ * Channels are matched by name, as `guix package --export-channels` names them.
+ */
+import type { Recipe, RecipeChannel, RecipePackage } from '../guix/recipe.js';
+
+/** A top-level package, as the diff names it. */
+export interface PackageRef {
+  name: string;
+  version: string;
+  output: string;
+  storePath: string;
+}
+
+export interface Transformation {
+  option: string;
+  value: string;
+}
+
+/** A package present on both sides whose version, store item or transformations differ. */
+export interface PackageChange {
+  name: string;
+  output: string;
+  /** `version`: the version changed; `rebuilt`: same version, another store item. */
+  change: 'version' | 'rebuilt' | 'transformations';
+  from: { version: string; storePath: string; transformations: Transformation[] };
+  to: { version: string; storePath: string; transformations: Transformation[] };
+  /** True when the transformations differ (also with a version change or a rebuild). */
+  transformationsChanged: boolean;
+}
+
+/** A channel as the diff names it. */
+export interface ChannelRef {
+  name: string;
+  url: string;
+  commit: string;
+  /** Every commit of this channel the profile's packages came from (the exported one first). */
+  commits: string[];
+}
+
+/** A channel present on both sides with another URL, exported commit or set of commits used. */
+export interface ChannelChange {
+  name: string;
+  from: ChannelRef;
+  to: ChannelRef;
+  /** The exported commit moved. */
+  commitMoved: boolean;
+  urlChanged: boolean;
+  /** Commits used on the `to` side only, and on the `from` side only (order kept). */
+  commitsAdded: string[];
+  commitsRemoved: string[];
+}
+
+export interface RecipeDiff {
+  channels: { added: ChannelRef[]; removed: ChannelRef[]; changed: ChannelChange[] };
+  packages: {
+    added: PackageRef[];
+    removed: PackageRef[];
+    /** Version changes, rebuilds and transformation changes (see PackageChange.change). */
+    changed: PackageChange[];
+    /** Packages identical on both sides (name, output, version, store item, transformations). */
+    unchanged: number;
+  };
+  /** True when nothing above differs. */
+  identical: boolean;
+}
+
+const pkgRef = (p: RecipePackage): PackageRef => ({
+  name: p.name,
+  version: p.version,
+  output: p.output,
+  storePath: p.storePath,
+});
+
+const channelRef = (c: RecipeChannel): ChannelRef => ({
+  name: c.name,
+  url: c.url,
+  commit: c.commit,
+  commits: c.commits.length > 0 ? [...c.commits] : [c.commit],
+});
+
+const sameTransformations = (a: readonly Transformation[], b: readonly Transformation[]): boolean =>
+  a.length === b.length && a.every((t, i) => t.option === b[i]!.option && t.value === b[i]!.value);
+
+/** Pair `from` and `to` entries sharing a key: equal versions first, then in recorded order. */
+function pairPackages(
+  from: readonly RecipePackage[],
+  to: readonly RecipePackage[],
+): { pairs: [RecipePackage, RecipePackage][]; added: RecipePackage[]; removed: RecipePackage[] } {
+  const key = (p: RecipePackage): string => `${p.name}\u0000${p.output}`;
+  const left = new Map<string, RecipePackage[]>();
+  for (const p of from) {
+    const k = key(p);
+    const l = left.get(k);
+    if (l) l.push(p);
+    else left.set(k, [p]);
+  }
+  const pairs: [RecipePackage, RecipePackage][] = [];
+  const unmatched: RecipePackage[] = [];
+  // Equal versions first, so a profile holding two versions of one name diffs sensibly.
+  for (const p of to) {
+    const cands = left.get(key(p));
+    const i = cands ? cands.findIndex((c) => c.version === p.version) : -1;
+    if (cands && i >= 0) pairs.push([cands.splice(i, 1)[0]!, p]);
+    else unmatched.push(p);
+  }
+  const added: RecipePackage[] = [];
+  for (const p of unmatched) {
+    const cands = left.get(key(p));
+    const c = cands?.shift();
+    if (c) pairs.push([c, p]);
+    else added.push(p);
+  }
+  const paired = new Set(pairs.map(([f]) => f));
+  const removed = from.filter((p) => !paired.has(p));
+  // Report pairs in `to` order.
+  const order = new Map(to.map((p, i) => [p, i]));
+  pairs.sort((a, b) => order.get(a[1])! - order.get(b[1])!);
+  return { pairs, added, removed };
+}
+
+function diffPackages(from: Recipe, to: Recipe): RecipeDiff['packages'] {
+  const { pairs, added, removed } = pairPackages(from.packages, to.packages);
+  const changed: PackageChange[] = [];
+  let unchanged = 0;
+  for (const [f, t] of pairs) {
+    const transformationsChanged = !sameTransformations(f.transformations, t.transformations);
+    const change: PackageChange['change'] | undefined =
+      f.version !== t.version
+        ? 'version'
+        : f.storePath !== t.storePath
+          ? 'rebuilt'
+          : transformationsChanged
+            ? 'transformations'
+            : undefined;
+    if (change === undefined) {
+      unchanged++;
+      continue;
+    }
+    changed.push({
+      name: t.name,
+      output: t.output,
+      change,
+      from: { version: f.version, storePath: f.storePath, transformations: [...f.transformations] },
+      to: { version: t.version, storePath: t.storePath, transformations: [...t.transformations] },
+      transformationsChanged,
+    });
+  }
+  return { added: added.map(pkgRef), removed: removed.map(pkgRef), changed, unchanged };
+}
+
+function diffChannels(from: Recipe, to: Recipe): RecipeDiff['channels'] {
+  const before = new Map(from.channels.map((c) => [c.name, channelRef(c)]));
+  const added: ChannelRef[] = [];
+  const changed: ChannelChange[] = [];
+  for (const c of to.channels) {
+    const t = channelRef(c);
+    const f = before.get(c.name);
+    if (!f) {
+      added.push(t);
+      continue;
+    }
+    before.delete(c.name);
+    const commitsAdded = t.commits.filter((x) => !f.commits.includes(x));
+    const commitsRemoved = f.commits.filter((x) => !t.commits.includes(x));
+    const commitMoved = f.commit !== t.commit;
+    const urlChanged = f.url !== t.url;
+    if (commitMoved || urlChanged || commitsAdded.length > 0 || commitsRemoved.length > 0)
+      changed.push({ name: c.name, from: f, to: t, commitMoved, urlChanged, commitsAdded, commitsRemoved });
+  }
+  return { added, removed: [...before.values()], changed };
+}
+
+/** The difference from `from` to `to`. */
+export function diffRecipes(from: Recipe, to: Recipe): RecipeDiff {
+  const channels = diffChannels(from, to);
+  const packages = diffPackages(from, to);
+  const identical =
+    channels.added.length + channels.removed.length + channels.changed.length === 0 &&
+    packages.added.length + packages.removed.length + packages.changed.length === 0;
+  return { channels, packages, identical };
+}
