@@ -1,0 +1,148 @@
+/** TypeBox schemas of the query API (lookups, images by state, diffs): the contract's source. */
+import { Type } from 'typebox';
+import { DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT } from '../../../shared/store/recipe-queries.js';
+import { PROBLEM_CONTENT_TYPE, ProblemSchema } from '../problem.js';
+
+export const PagingQuery = {
+  offset: Type.Optional(
+    Type.Integer({ minimum: 0, maximum: 1_000_000, default: 0, description: 'Items to skip' }),
+  ),
+  limit: Type.Optional(
+    Type.Integer({
+      minimum: 1,
+      maximum: MAX_PAGE_LIMIT,
+      default: DEFAULT_PAGE_LIMIT,
+      description: `Items per page (at most ${MAX_PAGE_LIMIT})`,
+    }),
+  ),
+};
+
+export const ImageSummarySchema = Type.Object(
+  {
+    image: Type.String({ description: 'registry/repository@digest' }),
+    registry: Type.String(),
+    repository: Type.String(),
+    digest: Type.String(),
+    id: Type.String({ description: 'The scan id' }),
+    state: Type.Optional(
+      Type.Union([
+        Type.Literal('queued'),
+        Type.Literal('running'),
+        Type.Literal('done'),
+        Type.Literal('failed'),
+      ]),
+    ),
+    kind: Type.Optional(Type.String()),
+    error: Type.Optional(Type.Object({ code: Type.String(), message: Type.String(), at: Type.String() })),
+    updatedAt: Type.Optional(Type.String()),
+    links: Type.Object({ recipe: Type.String(), scan: Type.String() }),
+  },
+  { title: 'ImageSummary', additionalProperties: false },
+);
+
+export const PageInfo = {
+  total: Type.Integer({ description: 'Matching items in all pages' }),
+  offset: Type.Integer(),
+  limit: Type.Integer(),
+  next: Type.Union([Type.String(), Type.Null()], { description: 'The next page, or null on the last one' }),
+};
+
+export const ImagePageSchema = Type.Object(
+  {
+    query: Type.Record(Type.String(), Type.String(), { description: 'The selector answered' }),
+    items: Type.Array(ImageSummarySchema),
+    ...PageInfo,
+  },
+  { title: 'ImagePage', additionalProperties: false },
+);
+
+const Transformation = Type.Object(
+  { option: Type.String(), value: Type.String() },
+  { additionalProperties: false },
+);
+const PackageRef = Type.Object(
+  { name: Type.String(), version: Type.String(), output: Type.String(), storePath: Type.String() },
+  { title: 'PackageRef', additionalProperties: false },
+);
+const PackageSide = Type.Object(
+  { version: Type.String(), storePath: Type.String(), transformations: Type.Array(Transformation) },
+  { additionalProperties: false },
+);
+const ChannelRef = Type.Object(
+  { name: Type.String(), url: Type.String(), commit: Type.String(), commits: Type.Array(Type.String()) },
+  { title: 'ChannelRef', additionalProperties: false },
+);
+
+export const RecipeDiffSchema = Type.Object(
+  {
+    channels: Type.Object(
+      {
+        added: Type.Array(ChannelRef),
+        removed: Type.Array(ChannelRef),
+        changed: Type.Array(
+          Type.Object(
+            {
+              name: Type.String(),
+              from: ChannelRef,
+              to: ChannelRef,
+              commitMoved: Type.Boolean(),
+              urlChanged: Type.Boolean(),
+              commitsAdded: Type.Array(Type.String()),
+              commitsRemoved: Type.Array(Type.String()),
+            },
+            { additionalProperties: false },
+          ),
+        ),
+      },
+      { additionalProperties: false },
+    ),
+    packages: Type.Object(
+      {
+        added: Type.Array(PackageRef),
+        removed: Type.Array(PackageRef),
+        changed: Type.Array(
+          Type.Object(
+            {
+              name: Type.String(),
+              output: Type.String(),
+              change: Type.Union([
+                Type.Literal('version'),
+                Type.Literal('rebuilt'),
+                Type.Literal('transformations'),
+              ]),
+              from: PackageSide,
+              to: PackageSide,
+              transformationsChanged: Type.Boolean(),
+            },
+            { additionalProperties: false },
+          ),
+        ),
+        unchanged: Type.Integer(),
+      },
+      { additionalProperties: false },
+    ),
+    identical: Type.Boolean(),
+  },
+  { title: 'RecipeDiff', additionalProperties: false },
+);
+
+const DiffSide = Type.Object(
+  {
+    image: Type.String({ description: 'IMAGE as asked' }),
+    digest: Type.String({ description: 'The digest IMAGE names (an index for a multi-platform image)' }),
+    recipeDigest: Type.String({ description: 'The image manifest whose recipe was compared' }),
+    platform: Type.Union([Type.String(), Type.Null()]),
+  },
+  { additionalProperties: false },
+);
+
+export const DiffResponseSchema = Type.Object(
+  { from: DiffSide, to: DiffSide, diff: RecipeDiffSchema },
+  { title: 'DiffResponse', additionalProperties: false },
+);
+
+/** Error responses of the query routes, as problem+json. */
+export const problemResponses = {
+  '4xx': { description: 'A client error', content: { [PROBLEM_CONTENT_TYPE]: { schema: ProblemSchema } } },
+  '5xx': { description: 'A server error', content: { [PROBLEM_CONTENT_TYPE]: { schema: ProblemSchema } } },
+};
