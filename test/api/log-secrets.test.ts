@@ -1,0 +1,67 @@
+/**
+ * Captured log output (API and worker, level trace) holds none of the configured secrets: API
+ * tokens, the webhook secret (also an HMAC key), registry passwords, `token` query parameters —
+ * while requests carry them in headers, query strings and bodies, and a scan runs. One line per request.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { PassThrough } from 'node:stream';
+import { startApiEnv, TOKENS } from './api-env.js';
+
+void test('no secret reaches a log line; one line per request', async (t) => {
+  const stream = new PassThrough();
+  let out = '';
+  stream.on('data', (b: Buffer) => (out += b.toString()));
+  const secrets = {
+    webhook: 'webhook-secret-SHOULD-NOT-LEAK-1',
+    registryPassword: 'registry-password-SHOULD-NOT-LEAK-2',
+    registryToken: 'registry-token-SHOULD-NOT-LEAK-3',
+    queryToken: 'query-token-SHOULD-NOT-LEAK-4',
+  };
+  const env = await startApiEnv({
+    logStream: stream,
+    file: (reg) => ({
+      webhooks: { secret: secrets.webhook },
+      registries: [
+        { host: reg.host, insecure: true },
+        { host: 'private.example', username: 'u', password: secrets.registryPassword },
+        { host: 'tokened.example', token: secrets.registryToken },
+      ],
+    }),
+  });
+  t.after(() => env.stop());
+  env.app.log.info({ config: env.config }, 'configuration');
+  await env.push('two-channels', 'logs', 'v1');
+  await env.scan(`${env.reg.host}/logs:v1`);
+  const inject = env.app.inject.bind(env.app);
+  const before = out.split('\n').filter((l) => l.includes('"msg":"request"')).length;
+  await inject({
+    url: `/v1/images?state=done&token=${secrets.queryToken}`,
+    headers: { authorization: `Bearer ${TOKENS.read}` },
+  });
+  await inject({ url: '/v1/images?state=done', headers: { authorization: `Bearer ${secrets.queryToken}` } });
+  await inject({
+    method: 'POST',
+    url: `/v1/webhooks/distribution?token=${secrets.webhook}`,
+    headers: { authorization: `Bearer ${secrets.webhook}`, 'content-type': 'application/json' },
+    payload: { events: [] },
+  });
+  await inject({
+    method: 'POST',
+    url: '/v1/webhooks/distribution',
+    headers: {
+      authorization: 'Bearer wrong',
+      'x-hub-signature-256': `sha256=${secrets.webhook}`,
+      'content-type': 'application/json',
+    },
+    payload: { events: [] },
+  });
+  await inject({ url: '/metrics', headers: { authorization: `Bearer ${TOKENS.admin}` } });
+  await new Promise((r) => setTimeout(r, 200));
+  const lines = out.split('\n').filter((l) => l.includes('"msg":"request"')).length - before;
+  assert.equal(lines, 5, 'one line per request');
+  assert.ok(out.includes('scan job done'), 'the worker logged the scan');
+  assert.ok(out.includes('[redacted]'), 'something was redacted');
+  for (const s of [...Object.values(secrets), ...Object.values(TOKENS)])
+    assert.ok(!out.includes(s), `log output leaks ${s}`);
+});
