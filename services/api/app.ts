@@ -16,7 +16,7 @@ import { loggerOptions } from './logger.js';
 import swagger from './plugins/swagger.js';
 import rateLimit from './plugins/rate-limit.js';
 import metrics from './plugins/metrics.js';
-import requestLog from './plugins/request-log.js';
+import requestLog, { requestLogController } from './plugins/request-log.js';
 import queryRoutes from './routes/queries.js';
 import diffRoutes from './routes/diff.js';
 import retryRoutes from './routes/retry.js';
@@ -53,7 +53,7 @@ export async function buildApp(
   opts: AppOptions,
   server: FastifyServerOptions = {},
 ): Promise<FastifyInstance> {
-  const fastify = Fastify({ logger: loggerOptions(opts.config), disableRequestLogging: true, ...server });
+  const fastify = Fastify({ logger: loggerOptions(opts.config), logController: requestLogController(), ...server });
   await fastify.register(app, opts);
   await fastify.ready();
   return fastify;

@@ -14,6 +14,12 @@ export const REDACT_PATHS = [
   '*.secret',
   'config.webhooks.secret',
   'config.apiTokens',
+  // Issue 7: the nested secrets of a logged configuration (registry credentials, Redis password).
+  'config.registries[*].password',
+  'config.registries[*].token',
+  'config.registries[*].webhook.secret',
+  'config.redis.password',
+  'config.redis.url',
 ];
 
 /** A URL with its query string values hidden. */

@@ -10,6 +10,7 @@ import { assertSafeListen } from '../../shared/config/load-config.js';
 import { RecipeError } from '../../shared/errors.js';
 import app, { type AppOptions } from './app.js';
 import { loggerOptions } from './logger.js';
+import { requestLogController } from './plugins/request-log.js';
 
 function readPem(path: string, what: string): Buffer {
   try {
@@ -24,7 +25,7 @@ export function serverOptions(config: Config): FastifyServerOptions & { https?: 
   const o: FastifyServerOptions & { https?: unknown } = {
     logger: loggerOptions(config),
     // plugins/request-log.ts writes one line per request instead.
-    disableRequestLogging: true,
+    logController: requestLogController(),
     connectionTimeout: config.http.connectionTimeoutMs,
     requestTimeout: config.http.requestTimeoutMs,
     keepAliveTimeout: config.http.keepAliveTimeoutMs,

@@ -10,7 +10,7 @@ export const SCOPES = ['read', 'scan', 'admin'] as const;
 export type Scope = (typeof SCOPES)[number];
 
 /** Webhook senders that can announce pushes (issue 6 adds the others onto the same path). */
-export const SENDERS = ['distribution', 'harbor', 'github', 'dockerhub', 'quay', 'acr'] as const;
+export const SENDERS = ['distribution', 'harbor', 'github', 'dockerhub', 'quay', 'acr', 'gitlab'] as const;
 export type Sender = (typeof SENDERS)[number];
 
 const Secret = Type.String({ minLength: 1, maxLength: 4096 });
@@ -52,6 +52,7 @@ export const RegistryConfigSchema = Type.Object(
               Type.Literal('dockerhub'),
               Type.Literal('quay'),
               Type.Literal('acr'),
+              Type.Literal('gitlab'),
             ],
             { default: 'distribution' },
           ),
@@ -187,6 +188,19 @@ export const ConfigSchema = Type.Object(
         deepScan: Type.Boolean({ default: false }),
       },
       { additionalProperties: false, default: {} },
+    ),
+    /** Per-token rate limit of the API's scope routes (issue 7); absent: the defaults below. */
+    rateLimit: Type.Optional(
+      Type.Object(
+        {
+          enabled: Type.Boolean({ default: true }),
+          /** Requests a token may make at once after a quiet period. */
+          burst: Type.Integer({ minimum: 1, default: 60 }),
+          /** Steady rate per token, requests per second (per API process). */
+          perSecond: Type.Number({ exclusiveMinimum: 0, default: 10 }),
+        },
+        { additionalProperties: false },
+      ),
     ),
   },
   { additionalProperties: false },

@@ -21,6 +21,7 @@ import type { LayerCache } from '../../shared/scan/layer-cache.js';
 import type { ImageScan } from '../../shared/scan/scan-result.js';
 import type { ImageSource } from '../../shared/oci/image-source.js';
 import type { ScanOptions } from '../../shared/scan/scan-image.js';
+import type { ScanMetrics } from '../../shared/metrics/scan-metrics.js';
 
 export type ScanFn = (source: ImageSource, opts: ScanOptions) => Promise<ImageScan>;
 
@@ -32,6 +33,8 @@ export interface ProcessorDeps {
   layerCache: LayerCache;
   scan: ScanFn;
   logger: Logger;
+  /** Stage durations, outcomes, bytes read, results stored, failures (shared/metrics). Optional. */
+  metrics?: ScanMetrics;
 }
 
 export interface JobOutcome {
@@ -62,6 +65,8 @@ export function createProcessor(deps: ProcessorDeps, getWorker: () => Pick<Worke
           ? await resolveJob(deps, data, signal)
           : await scanJob(deps, data, signal, log);
       log.info({ ...out, ms: Date.now() - started }, 'scan job done');
+      deps.metrics?.scanFinished(out.outcome);
+      deps.metrics?.stage('total', (Date.now() - started) / 1000);
       return out;
     } catch (err) {
       let e = toRecipeError(err);
@@ -85,6 +90,8 @@ export function createProcessor(deps: ProcessorDeps, getWorker: () => Pick<Worke
           (storeErr: unknown) => log.warn({ err: storeErr }, 'could not record the scan failure'),
         );
       }
+      deps.metrics?.failure(e.code, outcome.final);
+      deps.metrics?.scanFinished(outcome.final ? 'failed' : 'retry');
       log[outcome.final ? 'error' : 'warn'](
         { code: e.code, final: outcome.final, ms: Date.now() - started },
         e.message,
@@ -111,6 +118,7 @@ async function scanJob(
   }
   const source = deps.registries.source(img);
   let scan: ImageScan;
+  const scanStarted = performance.now();
   try {
     scan = await deps.scan(source, {
       signal,
@@ -119,8 +127,14 @@ async function scanJob(
     });
   } finally {
     await source.close?.().catch(() => {});
+    deps.metrics?.stage('scan', (performance.now() - scanStarted) / 1000);
   }
+  deps.metrics?.bytesRead(scan.bytesRead);
+  const storeStarted = performance.now();
   const stored = await deps.store.saveScan(img, scan, { signal });
+  deps.metrics?.stage('store', (performance.now() - storeStarted) / 1000);
+  if (stored.kind === 'index') deps.metrics?.recipeStored('index');
+  for (const r of scan.results) deps.metrics?.recipeStored(r.kind);
   log.info({ image: name, kind: stored.kind, bytesRead: scan.bytesRead }, 'scan stored');
   return { image: name, outcome: 'scanned', kind: stored.kind };
 }
@@ -177,10 +191,12 @@ async function resolveJob(
   data: ResolveJobData,
   signal: AbortSignal,
 ): Promise<JobOutcome> {
+  const resolveStarted = performance.now();
   const digest = await deps.registries.resolveTag(
     { registry: data.registry, repository: data.repository, tag: data.tag },
     { signal },
   );
+  deps.metrics?.stage('resolve', (performance.now() - resolveStarted) / 1000);
   await deps.store.setTag(data.registry, data.repository, data.tag, digest, { signal });
   const job: ScanJobData = {
     kind: 'scan',

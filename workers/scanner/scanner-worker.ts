@@ -12,6 +12,8 @@ import { SCAN_QUEUE, type JobData } from '../../shared/queue/scan-jobs.js';
 import { RecipeStore } from '../../shared/store/recipe-store.js';
 import { RedisLayerCache } from '../../shared/store/redis-layer-cache.js';
 import { createRedis, closeRedis } from '../../shared/store/redis-connection.js';
+import { ScanMetrics, countingLayerCache } from '../../shared/metrics/scan-metrics.js';
+import { RedisSampleStore } from '../../shared/metrics/redis-sample-store.js';
 import { createProcessor, type JobOutcome, type ScanFn } from './process-job.js';
 
 export interface ScannerWorkerOptions {
@@ -34,9 +36,14 @@ export async function startScannerWorker(opts: ScannerWorkerOptions): Promise<Sc
   const queue = new Queue<JobData>(SCAN_QUEUE, { connection: redis, prefix: config.queue.prefix });
   queue.on('error', () => {});
   const store = new RecipeStore(redis, { prefix: config.redis.keyPrefix });
-  const layerCache = new RedisLayerCache(redis, { prefix: config.redis.keyPrefix });
+  // Metrics go to one Redis hash shared by every worker; the API's /metrics renders it.
+  const metrics = new ScanMetrics(new RedisSampleStore(redis, { prefix: config.redis.keyPrefix }));
+  const layerCache = countingLayerCache(
+    new RedisLayerCache(redis, { prefix: config.redis.keyPrefix }),
+    metrics,
+  );
   const processor = createProcessor(
-    { config, store, queue, registries: opts.registries, layerCache, scan: opts.scan, logger },
+    { config, store, queue, registries: opts.registries, layerCache, scan: opts.scan, logger, metrics },
     () => worker,
   );
   const worker: Worker<JobData, JobOutcome> = new Worker<JobData, JobOutcome>(SCAN_QUEUE, processor, {

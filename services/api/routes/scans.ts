@@ -45,7 +45,8 @@ export const ScanStatusSchema = Type.Object({
 });
 type ScanStatus = Static<typeof ScanStatusSchema>;
 
-function statusOf(rec: ImageRecord): ScanStatus {
+/** A scan record as the API shows it (also used by the retry route). */
+export function statusOf(rec: ImageRecord): ScanStatus {
   const s: ScanStatus = {
     id: rec.id,
     image: imageName(rec),
