@@ -3,7 +3,7 @@
  * throws. Every failure becomes exactly one line on stderr (`guix-recipes: MESSAGE`), never a stack trace;
  * this is the one place where errors meet exit codes.
  */
-import { readFileSync } from 'node:fs';
+import { packageInfo } from '../../shared/package-info.js';
 import { toRecipeError } from '../../shared/errors.js';
 import type { CliIO } from './cli-io.js';
 import type { Command } from './command.js';
@@ -26,23 +26,7 @@ function mainHelp(): string {
 }
 
 function version(): string {
-  try {
-    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
-      version?: string;
-    };
-    if (typeof pkg.version === 'string') return pkg.version;
-  } catch {
-    // A compiled build sits one level deeper (dist/services/cli); try there.
-  }
-  try {
-    const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as {
-      version?: string;
-    };
-    if (typeof pkg.version === 'string') return pkg.version;
-  } catch {
-    // fall through
-  }
-  return 'unknown';
+  return packageInfo().version;
 }
 
 /** One line, whatever the message holds (a hostile file name could carry newlines or escapes). */

@@ -7,17 +7,14 @@
  *
  * Register it before any route: it learns routes from onRoute.
  */
-import { readFileSync } from 'node:fs';
 import fp from 'fastify-plugin';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
+import { packageInfo } from '../../../shared/package-info.js';
 import { accessOf } from '../access.js';
 import { PROBLEM_CONTENT_TYPE } from '../problem.js';
 
-const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as {
-  version: string;
-  description: string;
-};
+const pkg = packageInfo();
 
 /** What an operation needs, as the contract states it. */
 const ACCESS_TEXT: Record<string, string> = {
