@@ -28,6 +28,9 @@ export interface ReadLayerOptions {
   maxDrainBytes?: number;
   /** For messages; default the digest. */
   what?: string;
+  /** `raw` comes from an ImageSource, whose fetch already fails on a digest mismatch: count bytes,
+   *  don't hash them again. Default false (hash here). */
+  sourceVerifies?: boolean;
 }
 
 export interface ReadLayerResult {
@@ -50,7 +53,12 @@ export async function readLayer(
 ): Promise<ReadLayerResult> {
   const what = opts.what ?? `layer ${desc.digest}`;
   const maxDrain = opts.maxDrainBytes ?? Number.POSITIVE_INFINITY;
-  const verify = new VerifyStream({ digest: desc.digest, size: desc.size, what });
+  const verify = new VerifyStream({
+    digest: desc.digest,
+    size: desc.size,
+    what,
+    hash: opts.sourceVerifies !== true,
+  });
   pipeline(raw, verify, () => {}); // errors surface through the iteration of `verify` below
   const walkAbort = new AbortController();
   const walkSignal = AbortSignal.any([opts.signal, walkAbort.signal]);

@@ -13,6 +13,11 @@ export interface VerifyOptions {
   size: number;
   /** What is being read, for messages. Default: the digest. */
   what?: string;
+  /**
+   * false: check the size only, because the stream feeding this one already checks the digest (an
+   * ImageSource's fetch promises that); hashing twice would halve throughput. Default true.
+   */
+  hash?: boolean;
 }
 
 /** Counts, hashes and checks size + digest of the bytes flowing through it. */
@@ -20,7 +25,7 @@ export class VerifyStream extends Transform {
   readonly digest: Digest;
   readonly size: number;
   readonly what: string;
-  #hash: Hash;
+  #hash: Hash | undefined;
   #bytes = 0;
   #verified = false;
 
@@ -34,7 +39,7 @@ export class VerifyStream extends Transform {
     this.digest = opts.digest;
     this.size = opts.size;
     this.what = opts.what ?? opts.digest;
-    this.#hash = createHash(digestAlgorithm(opts.digest));
+    this.#hash = opts.hash === false ? undefined : createHash(digestAlgorithm(opts.digest));
   }
 
   /** Bytes seen so far. */
@@ -42,7 +47,8 @@ export class VerifyStream extends Transform {
     return this.#bytes;
   }
 
-  /** True once the stream ended with exactly `size` bytes hashing to `digest`. */
+  /** True once the stream ended with exactly `size` bytes hashing to `digest` (with `hash: false`:
+   *  exactly `size` bytes, and the upstream, which checks the digest, ended without error). */
   get verified(): boolean {
     return this.#verified;
   }
@@ -55,7 +61,7 @@ export class VerifyStream extends Transform {
           details: { expectedSize: this.size },
         }),
       );
-    this.#hash.update(chunk);
+    this.#hash?.update(chunk);
     cb(null, chunk);
   }
 
@@ -66,7 +72,7 @@ export class VerifyStream extends Transform {
           details: { expectedSize: this.size, actualSize: this.#bytes },
         }),
       );
-    const actual = `${digestAlgorithm(this.digest)}:${this.#hash.digest('hex')}`;
+    const actual = this.#hash ? `${digestAlgorithm(this.digest)}:${this.#hash.digest('hex')}` : this.digest;
     if (actual !== this.digest)
       return cb(
         new RecipeError('digest-mismatch', `${this.what}: digest ${actual}, expected ${this.digest}`, {

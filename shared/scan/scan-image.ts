@@ -292,6 +292,7 @@ class ProfileFinder {
       signal: this.opts.signal,
       compression: 'detect',
       what: `layer ${desc.digest}`,
+      sourceVerifies: true, // the ImageSource contract: fetch fails on a digest mismatch
       ...(this.opts.maxInflatedBytes !== undefined && { maxInflatedBytes: this.opts.maxInflatedBytes }),
       ...(this.opts.maxLayerEntries !== undefined && { maxEntries: this.opts.maxLayerEntries }),
       ...(this.opts.maxDrainBytes !== undefined && { maxDrainBytes: this.opts.maxDrainBytes }),
