@@ -32,7 +32,8 @@ export function chooseRegistry(
 
 /**
  * The secrets a sender may present, and the registry each binds to: with `?registry=` naming a
- * registry that has its own secret, only that one; otherwise the global secret (binding nothing)
+ * registry that has its own secret, only that one, and only on the route of the sender it is
+ * configured for; otherwise the global secret (binding nothing)
  * and every per-registry secret of this sender (binding its registry).
  */
 export function senderSecrets(
@@ -41,7 +42,11 @@ export function senderSecrets(
   queryRegistry: string | undefined,
 ): { secret: string; registry?: RegistryConfig }[] {
   const named = queryRegistry !== undefined ? findRegistry(config, queryRegistry) : undefined;
-  if (named?.webhook?.secret !== undefined) return [{ secret: named.webhook.secret, registry: named }];
+  if (named?.webhook?.secret !== undefined)
+    // One sender per registry: its secret proves nothing on another sender's route.
+    return (named.webhook.sender ?? 'distribution') === sender
+      ? [{ secret: named.webhook.secret, registry: named }]
+      : [];
   const out: { secret: string; registry?: RegistryConfig }[] = [];
   if (config.webhooks.secret !== undefined) out.push({ secret: config.webhooks.secret });
   if (queryRegistry === undefined)

@@ -97,7 +97,7 @@ export default async function webhookRoutes(app: FastifyInstance): Promise<void>
           throw new RecipeError(
             'unauthorized',
             secrets.length === 0
-              ? 'webhooks are disabled: no webhook secret is configured'
+              ? 'no webhook secret is configured for this sender and registry'
               : 'webhook secret missing or wrong',
           );
         }
