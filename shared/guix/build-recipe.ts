@@ -38,15 +38,21 @@ export function buildRecipeFromDatum(sexp: Datum, opts: { profile: string | null
 export function recipeFromManifest(manifest: Manifest, opts: { profile: string | null }): Recipe {
   const provenances = manifest.entries.map((e) => entryProvenance(e));
   const seen = new Set<ManifestEntry>();
-  const packages: RecipePackage[] = manifest.entries.map((e, i) => ({
-    name: e.name,
-    version: e.version,
-    output: e.output,
-    storePath: e.item,
-    channels: provenances[i]!.map((c) => ({ name: c.name, url: c.url, commit: c.commit })),
-    transformations: entryTransformations(e),
-    propagated: dependencies(e, seen),
-  }));
+  const packages: RecipePackage[] = manifest.entries.map((e, i) => {
+    const transformations = entryTransformations(e);
+    const p: RecipePackage = {
+      name: e.name,
+      version: e.version,
+      output: e.output,
+      storePath: e.item,
+      channels: provenances[i]!.map((c) => ({ name: c.name, url: c.url, commit: c.commit })),
+      transformations,
+      propagated: dependencies(e, seen),
+    };
+    // `(transformations)`: Guix still wraps the package in a procedure over '() (see manifest->code).
+    if (transformations.length === 0 && hasEmptyTransformations(e)) p.emptyTransformations = true;
+    return p;
+  });
   const channels = collectChannels(provenances);
   const recipe: Recipe = {
     schemaVersion: 1,
@@ -68,13 +74,22 @@ export function packageSpec(p: { name: string; version: string; output: string }
   return `${p.name}${p.version === '' ? '' : `@${p.version}`}${p.output === 'out' ? '' : `:${p.output}`}`;
 }
 
+/** Whether the entry records `(transformations)`: an empty list, which is not #f for Guix. */
+function hasEmptyTransformations(e: Pick<ManifestEntry, 'properties'>): boolean {
+  const t = assqRef(e.properties, 'transformations');
+  return Array.isArray(t) && t.length === 0;
+}
+
 /**
- * The entry's `transformations` property as (option, value) pairs; [] when absent or empty (Guix never
- * records an empty one). Anything but `(SYMBOL . "STRING")` pairs is refused: we could not print it back.
+ * The entry's `transformations` property as (option, value) pairs; [] when absent, #f or empty (an
+ * empty one is flagged apart, see `emptyTransformations`). Anything but `(SYMBOL . "STRING")` pairs is
+ * refused: we could not print it back.
  */
 export function entryTransformations(e: Pick<ManifestEntry, 'name' | 'properties'>): Transformation[] {
   const t = assqRef(e.properties, 'transformations');
-  if (t === undefined) return [];
+  // `manifest->code` reads it with assoc-ref and matches #f as "no transformations": a recorded
+  // `(transformations . #f)` is the same as none.
+  if (t === undefined || t === false) return [];
   const bad = (): RecipeError =>
     new RecipeError(
       'invalid-manifest',

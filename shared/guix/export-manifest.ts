@@ -30,6 +30,11 @@ export interface ManifestCodeEntry {
   output: string;
   /** In recorded order; [] when the entry has none. */
   transformations: readonly Transformation[];
+  /**
+   * True when the entry records an EMPTY `transformations` property: `manifest->code` only skips #f, so
+   * `'()` still gets its own `transformN` procedure. Absent or false otherwise.
+   */
+  emptyTransformations?: boolean;
 }
 
 /** Guix's header (English), then the forms each preceded by an empty line. */
@@ -49,6 +54,11 @@ function optionsKey(t: readonly Transformation[]): string {
   return JSON.stringify(t.map((x) => [x.option, x.value]));
 }
 
+/** Whether `manifest->code` wraps the entry in a transformation procedure (its options are not #f). */
+function hasTransformations(e: ManifestCodeEntry): boolean {
+  return e.transformations.length > 0 || e.emptyTransformations === true;
+}
+
 function optionsDatum(t: readonly Transformation[]): Datum {
   return t.map((x) => new DottedList([sym(x.option)], x.value));
 }
@@ -61,7 +71,7 @@ function optionsDatum(t: readonly Transformation[]): Datum {
 export function manifestToCode(entries: readonly ManifestCodeEntry[], style: ManifestStyle): Datum[] {
   const procs = new Map<string, { name: string; options: readonly Transformation[] }>();
   for (const e of entries) {
-    if (e.transformations.length === 0) continue;
+    if (!hasTransformations(e)) continue;
     const k = optionsKey(e.transformations);
     if (!procs.has(k)) procs.set(k, { name: `transform${procs.size + 1}`, options: e.transformations });
   }
@@ -82,8 +92,9 @@ export function manifestToCode(entries: readonly ManifestCodeEntry[], style: Man
     ]);
   const items = entries.map((e): Datum => {
     const pkg: Datum = [sym('specification->package'), qualifiedName(e, style)];
-    const transformed: Datum =
-      e.transformations.length === 0 ? pkg : [sym(procs.get(optionsKey(e.transformations))!.name), pkg];
+    const transformed: Datum = hasTransformations(e)
+      ? [sym(procs.get(optionsKey(e.transformations))!.name), pkg]
+      : pkg;
     return e.output === 'out' ? transformed : [sym('list'), transformed, e.output];
   });
   return [

@@ -13,10 +13,11 @@
  * walk with a seen-set, as build-recipe does.
  */
 import { RecipeError } from '../errors.js';
-import { DottedList, integerValue, isSym, Num } from './sexp/datum.js';
+import { DottedList, isSym, Num } from './sexp/datum.js';
 import type { Datum } from './sexp/datum.js';
 import { readDatum } from './sexp/reader.js';
 import { assq, assqRef } from './alist.js';
+import { exactInteger } from './exact-integer.js';
 import { packageNameToNameVersion, storePathPackageName } from './package-name.js';
 
 /** A search-path specification as `search-path-specification->sexp` writes it (guix-format.md §1.7). */
@@ -73,8 +74,10 @@ export function decodeManifest(sexp: Datum): Manifest {
     throw new RecipeError('invalid-manifest', `${SHAPE}: no (version N) form`);
   }
   const vf = versionForm as readonly Datum[];
-  const major = integerValue(vf[1]);
-  if (major !== 2 && major !== 3 && major !== 4) {
+  // `('version 4 minor ...)` compares with equal?: any spelling of the exact integer 4 (`#x4`, `8/2`).
+  const exact = exactInteger(vf[1]);
+  const major = exact === 2n ? 2 : exact === 3n ? 3 : exact === 4n ? 4 : undefined;
+  if (major === undefined) {
     const shown =
       vf[1] instanceof Num ? vf[1].text : vf[1] === undefined ? '(none)' : 'of an unexpected type';
     throw new RecipeError('unsupported-manifest-version', `unsupported manifest format version ${shown}`, {

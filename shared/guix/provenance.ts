@@ -4,12 +4,17 @@
  *
  * `sexp->channel` is positional and strict: `(repository (version 0) (url U) (branch B) (commit C) REST...)`,
  * with `name` and `introduction` looked up in REST. Where Guix itself would raise on a malformed
- * repository (a `(name ...)` or `(introduction ...)` of the wrong arity, a non-string URL or commit) we
- * treat the repository as unparseable instead: hostile input must never crash a scan.
+ * repository (a `(name ...)` or `(introduction ...)` of the wrong arity) we treat the repository as
+ * unparseable instead: hostile input must never crash a scan. A malformed introduction (Guix raises)
+ * leaves the channel without one. Guix accepts ANY datum as URL, branch, commit or name and prints it
+ * back (a `#f` commit drops the `(commit ...)` line); our channels hold strings and symbol names, so a
+ * non-string URL or commit, a branch neither string nor #f, or a non-symbol name makes the repository
+ * unparseable too (docs/recipe-schema.md lists these limits).
  */
-import { DottedList, integerValue, isSym, Sym } from './sexp/datum.js';
+import { DottedList, isSym, Sym } from './sexp/datum.js';
 import type { Datum } from './sexp/datum.js';
 import { assq, assqRef } from './alist.js';
+import { exactInteger } from './exact-integer.js';
 import type { ManifestEntry } from './manifest.js';
 
 /** A channel introduction: the first signed commit and its signer's OpenPGP fingerprint (formatted). */
@@ -118,7 +123,7 @@ function fieldValue(d: Datum | undefined, key: string): Datum | undefined {
   return f.length === 2 && isSym(f[0], key) ? f[1] : undefined;
 }
 
-/** The exact integer 0 (what `('version 0)` matches). */
+/** The exact integer 0, however written (what `('version 0)` matches with equal?: `0`, `#x0`, `#e0.0`). */
 function isZero(d: Datum | undefined): boolean {
-  return integerValue(d) === 0;
+  return exactInteger(d) === 0n;
 }

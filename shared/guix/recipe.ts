@@ -44,6 +44,11 @@ export interface RecipePackage {
   channels: PackageChannelRef[];
   /** `transformations` property, in recorded order: e.g. [{ option: 'without-tests', value: 'python-pandas' }]. */
   transformations: { option: string; value: string }[];
+  /**
+   * Present (true) only when the entry records an empty `transformations` property, which Guix still
+   * exports as a `transformN` procedure over `'()`; absent otherwise. `transformations` is then [].
+   */
+  emptyTransformations?: true;
   /** Propagated inputs, recursively (names, versions, outputs, store paths). */
   propagated: RecipeDependency[];
 }
