@@ -149,6 +149,17 @@ function listField(fields: readonly Datum[], key: string, owner: string): readon
   return v as readonly Datum[];
 }
 
+/**
+ * The properties alist of an entry. Guix looks properties up with `assq`-like walks that treat a
+ * value that is not a list as "no properties" and stop at an improper tail, so we do the same
+ * rather than refusing a manifest Guix would export.
+ */
+function propertiesOf(v: Datum | undefined): readonly Datum[] {
+  if (Array.isArray(v)) return v as readonly Datum[];
+  if (v instanceof DottedList) return v.items;
+  return [];
+}
+
 /** Version 4: optional fields in any order; `repeated` refers to an entry registered earlier. */
 function decodeV4(list: readonly Datum[]): ManifestEntry[] {
   const table = new Map<string, ManifestEntry>();
@@ -187,7 +198,7 @@ function decodeV4(list: readonly Datum[]): ManifestEntry[] {
     const fields = e.slice(4);
     const deps = listField(fields, 'propagated-inputs', owner);
     const searchPaths = listField(fields, 'search-paths', owner).map((s) => searchPath(s, owner));
-    const properties = listField(fields, 'properties', owner);
+    const properties = propertiesOf(field(fields, 'properties', owner));
     const parentOut = frame.out;
     stack.push({
       items: deps,
@@ -245,11 +256,7 @@ function decodeV2V3(list: readonly Datum[], version: 2 | 3): ManifestEntry[] {
       parentOut.push({ name, version: ver, output, item, propagatedInputs, searchPaths, properties: [] });
       continue;
     }
-    const props = assqRef(extra, 'properties');
-    if (props !== undefined && !Array.isArray(props)) {
-      throw new RecipeError('invalid-manifest', `invalid (properties ...) in manifest entry ${owner}`);
-    }
-    const properties = (props ?? []) as readonly Datum[];
+    const properties = propertiesOf(assqRef(extra, 'properties'));
     stack.push({
       items: deps,
       next: 0,

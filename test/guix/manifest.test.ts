@@ -226,10 +226,23 @@ void test('wrong shapes are invalid-manifest with a clear message', () => {
     `(manifest (version 4) (packages (("a" "1" "out" "/p" (propagated-inputs)))))`,
     `(manifest (version 4) (packages (("a" "1" "out" "/p" (propagated-inputs . "x")))))`,
     `(manifest (version 4) (packages (("a" "1" "out" "/p" (search-paths (("V" ("f") ":" "directory" #f)))))))`,
-    `(manifest (version 4) (packages (("a" "1" "out" "/p" (properties "x")))))`,
     `(manifest (version 4) (packages (("a" "1" "out" "/p" (propagated-inputs ((repeated "a")))))))`,
   ];
   for (const c of cases) throwsCode(() => readManifest(c), 'invalid-manifest');
+});
+
+void test('properties that are not a list read as none, as Guix reads them (it exports such a profile)', () => {
+  const plain = readManifest(`(manifest (version 4) (packages (("a" "1" "out" "/p" (properties "x")))))`);
+  assert.deepEqual(plain.entries[0]!.properties, []);
+  const v3 = readManifest(
+    `(manifest (version 3) (packages (("a" "1" "out" "/p" (propagated-inputs ()) (search-paths ()) (properties . 5)))))`,
+  );
+  assert.deepEqual(v3.entries[0]!.properties, []);
+  // An improper alist keeps its proper part.
+  const dotted = readManifest(
+    `(manifest (version 4) (packages (("a" "1" "out" "/p" (properties ((transformations (without-tests . "a")) . 7))))))`,
+  );
+  assert.equal(dotted.entries[0]!.properties.length, 1);
 });
 
 void test('deep propagated-inputs nesting is decoded without recursion', () => {
