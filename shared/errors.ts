@@ -112,10 +112,19 @@ export function toRecipeError(err: unknown): RecipeError {
   if (err instanceof RecipeError) return err;
   if (err instanceof Error) {
     const code = (err as { code?: unknown }).code;
-    if (err.name === 'TimeoutError' || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT')
+    if (
+      err.name === 'TimeoutError' ||
+      code === 'UND_ERR_HEADERS_TIMEOUT' ||
+      code === 'UND_ERR_BODY_TIMEOUT' ||
+      code === 'UND_ERR_CONNECT_TIMEOUT'
+    )
       return new RecipeError('timeout', `timed out: ${err.message}`, { cause: err });
-    if (err.name === 'AbortError' || code === 'ABORT_ERR') return new RecipeError('aborted', 'aborted', { cause: err });
-    if (typeof code === 'string' && /^(ECONNRESET|ECONNREFUSED|EPIPE|ETIMEDOUT|EAI_AGAIN|UND_ERR_SOCKET|UND_ERR_CLOSED)$/.test(code))
+    if (err.name === 'AbortError' || code === 'ABORT_ERR')
+      return new RecipeError('aborted', 'aborted', { cause: err });
+    if (
+      typeof code === 'string' &&
+      /^(ECONNRESET|ECONNREFUSED|EPIPE|ETIMEDOUT|EAI_AGAIN|UND_ERR_SOCKET|UND_ERR_CLOSED)$/.test(code)
+    )
       return new RecipeError('registry-error', `network error: ${err.message}`, { cause: err });
     if (code === 'Z_DATA_ERROR' || code === 'Z_BUF_ERROR')
       return new RecipeError('invalid-image', `corrupt compressed data: ${err.message}`, { cause: err });

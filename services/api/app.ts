@@ -53,7 +53,11 @@ export async function buildApp(
   opts: AppOptions,
   server: FastifyServerOptions = {},
 ): Promise<FastifyInstance> {
-  const fastify = Fastify({ logger: loggerOptions(opts.config), logController: requestLogController(), ...server });
+  const fastify = Fastify({
+    logger: loggerOptions(opts.config),
+    logController: requestLogController(),
+    ...server,
+  });
   await fastify.register(app, opts);
   await fastify.ready();
   return fastify;

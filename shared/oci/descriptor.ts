@@ -33,7 +33,8 @@ export function isDigest(s: unknown): s is Digest {
 
 /** Validate a digest string taken from untrusted input. */
 export function parseDigest(s: string): Digest {
-  if (!isDigest(s)) throw new RecipeError('invalid-reference', `not a valid digest: ${JSON.stringify(s.slice(0, 80))}`);
+  if (!isDigest(s))
+    throw new RecipeError('invalid-reference', `not a valid digest: ${JSON.stringify(s.slice(0, 80))}`);
   return s;
 }
 

@@ -61,10 +61,7 @@ const call = (key: string, token?: string, remoteAddress = '127.0.0.1') => {
 void test('every route the app serves is in the access table, and every row is served', async () => {
   for (const key of Object.keys(ACCESS)) {
     const [method, pattern] = key.split(' ') as [string, string];
-    assert.ok(
-      app.hasRoute({ method: method, url: pattern }),
-      `${key} is in the table but not served`,
-    );
+    assert.ok(app.hasRoute({ method: method, url: pattern }), `${key} is in the table but not served`);
   }
   // A route missing from the table stops the app from starting (plugins/auth.ts), so no served
   // route can lack a row: check that the guard is really there.

@@ -49,7 +49,8 @@ export class Bytevector {
   constructor(readonly bytes: Uint8Array) {}
 }
 
-export type Datum = string | boolean | Sym | Keyword | Char | Num | readonly Datum[] | DottedList | Vector | Bytevector;
+export type Datum =
+  string | boolean | Sym | Keyword | Char | Num | readonly Datum[] | DottedList | Vector | Bytevector;
 
 export const sym = (name: string): Sym => new Sym(name);
 export const num = (n: number | bigint | string): Num => new Num(String(n));
