@@ -12,6 +12,7 @@ import { enqueue } from '../../../shared/queue/scan-jobs.js';
 import { imageName, type ImageRecord } from '../../../shared/store/recipe-store.js';
 import { ProblemSchema } from '../problem.js';
 import { withTimeout } from '../with-timeout.js';
+import { ScanErrorSchema, ScanStateSchema } from '../schemas/common.js';
 
 const ScanRequest = Type.Object(
   {
@@ -29,14 +30,9 @@ export const ScanStatusSchema = Type.Object({
   registry: Type.String(),
   repository: Type.String(),
   digest: Type.String(),
-  state: Type.Union([
-    Type.Literal('queued'),
-    Type.Literal('running'),
-    Type.Literal('done'),
-    Type.Literal('failed'),
-  ]),
+  state: ScanStateSchema,
   kind: Type.Optional(Type.String()),
-  error: Type.Optional(Type.Object({ code: Type.String(), message: Type.String(), at: Type.String() })),
+  error: Type.Optional(ScanErrorSchema),
   attemptsMade: Type.Optional(Type.Integer()),
   scans: Type.Integer({ description: 'Completed scans of this image' }),
   createdAt: Type.String(),

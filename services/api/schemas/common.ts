@@ -6,6 +6,21 @@ export const DigestSchema = Type.String({
   description: 'A manifest digest',
 });
 
+/** Where a scan stands (shared/store: queued -> running -> done | failed). */
+export const ScanStateSchema = Type.Union([
+  Type.Literal('queued'),
+  Type.Literal('running'),
+  Type.Literal('done'),
+  Type.Literal('failed'),
+]);
+
+/** The last error of a scan, as stored. */
+export const ScanErrorSchema = Type.Object({
+  code: Type.String(),
+  message: Type.String(),
+  at: Type.String(),
+});
+
 export const PlatformSchema = Type.Object(
   {
     architecture: Type.String(),

@@ -2,6 +2,7 @@
 import { Type } from 'typebox';
 import { DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT } from '../../../shared/store/recipe-queries.js';
 import { PROBLEM_CONTENT_TYPE, ProblemSchema } from '../problem.js';
+import { ScanErrorSchema, ScanStateSchema } from './common.js';
 
 export const PagingQuery = {
   offset: Type.Optional(
@@ -24,16 +25,9 @@ export const ImageSummarySchema = Type.Object(
     repository: Type.String(),
     digest: Type.String(),
     id: Type.String({ description: 'The scan id' }),
-    state: Type.Optional(
-      Type.Union([
-        Type.Literal('queued'),
-        Type.Literal('running'),
-        Type.Literal('done'),
-        Type.Literal('failed'),
-      ]),
-    ),
+    state: Type.Optional(ScanStateSchema),
     kind: Type.Optional(Type.String()),
-    error: Type.Optional(Type.Object({ code: Type.String(), message: Type.String(), at: Type.String() })),
+    error: Type.Optional(ScanErrorSchema),
     updatedAt: Type.Optional(Type.String()),
     links: Type.Object({ recipe: Type.String(), scan: Type.String() }),
   },
