@@ -7,15 +7,11 @@
 import { rm } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
-import { pino } from 'pino';
 import type { Config } from '../../shared/config/config-schema.js';
 import { loadConfig } from '../../shared/config/load-config.js';
-import { createRegistryAccess } from '../../shared/config/registry-access.js';
 import type { Digest } from '../../shared/oci/descriptor.js';
-import { scanImage } from '../../shared/scan/scan-image.js';
-import { buildApp } from '../../services/api/app.js';
-import { loggerOptions } from '../../services/api/logger.js';
-import { startScannerWorker, type ScannerWorker } from '../../workers/scanner/scanner-worker.js';
+import type { ScannerWorker } from '../../workers/scanner/scanner-worker.js';
+import { startInProcessService } from '../harness/service.js';
 import { startRedis, type RedisHarness } from '../harness/redis.js';
 import { startRegistry, type RunningRegistry } from '../harness/registry.js';
 import { pushFixture, tempDir, type PushedImage } from '../harness/skopeo.js';
@@ -73,19 +69,10 @@ export async function startApiEnv(opts: ApiEnvOptions = {}): Promise<ApiEnv> {
   };
   const extra: Record<string, unknown> = opts.file ? opts.file(reg) : {};
   const config = loadConfig({ env: {}, file: { ...base, ...extra } });
-  const logger = opts.logStream
-    ? { logger: { ...(loggerOptions(config) as object), stream: opts.logStream } }
-    : { logger: false as const };
-  const app = await buildApp({ config, registries: createRegistryAccess(config) }, logger);
-  const worker =
-    opts.worker === false
-      ? undefined
-      : await startScannerWorker({
-          config,
-          registries: createRegistryAccess(config),
-          scan: scanImage,
-          logger: opts.logStream ? pino({ level: 'trace' }, opts.logStream) : pino({ level: 'silent' }),
-        });
+  const { app, worker } = await startInProcessService(config, {
+    ...(opts.worker === false && { worker: false }),
+    ...(opts.logStream && { logStream: opts.logStream }),
+  });
   const auth = { authorization: `Bearer ${TOKENS.all}` };
   return {
     reg,

@@ -10,15 +10,11 @@ import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import type { Writable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
-import { pino } from 'pino';
 import type { Config } from '../../shared/config/config-schema.js';
 import { loadConfig } from '../../shared/config/load-config.js';
-import { createRegistryAccess } from '../../shared/config/registry-access.js';
 import type { Digest } from '../../shared/oci/descriptor.js';
-import { scanImage } from '../../shared/scan/scan-image.js';
-import { buildApp } from '../../services/api/app.js';
-import { loggerOptions } from '../../services/api/logger.js';
-import { startScannerWorker, type ScannerWorker } from '../../workers/scanner/scanner-worker.js';
+import type { ScannerWorker } from '../../workers/scanner/scanner-worker.js';
+import { startInProcessService } from '../harness/service.js';
 import { startRedis, type RedisHarness } from '../harness/redis.js';
 import { startRegistry, type RunningRegistry } from '../harness/registry.js';
 import { FIXTURES_DIR, pushFixture, tempDir, type PushedImage } from '../harness/skopeo.js';
@@ -97,19 +93,10 @@ export async function startWebhookEnv(opts: WebhookEnvOptions = {}): Promise<Web
     worker: { concurrency: 2, lockDurationMs: 5000, stalledIntervalMs: 5000 },
   };
   const config = loadConfig({ env: opts.env ?? {}, file: { ...base, ...(opts.file?.(reg) ?? {}) } });
-  const logger = opts.logStream
-    ? { logger: { ...(loggerOptions(config) as Record<string, unknown>), stream: opts.logStream } }
-    : { logger: false as const };
-  const app = await buildApp({ config, registries: createRegistryAccess(config) }, logger);
-  const worker =
-    opts.worker === false
-      ? undefined
-      : await startScannerWorker({
-          config,
-          registries: createRegistryAccess(config),
-          scan: scanImage,
-          logger: pino({ level: 'silent' }),
-        });
+  const { app, worker } = await startInProcessService(config, {
+    ...(opts.worker === false && { worker: false }),
+    ...(opts.logStream && { logStream: opts.logStream }),
+  });
 
   const img = (repository: string, digest: Digest) => ({ registry: reg.host, repository, digest });
   const env: WebhookEnv = {
