@@ -1,8 +1,12 @@
 /**
  * pino options: secrets never reach a log line. Redaction by key (authorization headers, tokens,
- * passwords) plus a URL serializer that drops query strings (issue 6's `?token=`).
+ * passwords), a URL serializer that drops query strings (issue 6's `?token=`), and an error
+ * serializer that keeps only an error's type, code, message and stack (and those of its causes):
+ * library errors carry their request options (undici: headers with `authorization`, URLs with
+ * `?token=`) as enumerable properties, which pino's default serializer would print.
  */
 import type { FastifyServerOptions } from 'fastify';
+import type { LoggerOptions } from 'pino';
 import type { Config } from '../../shared/config/config-schema.js';
 
 export const REDACT_PATHS = [
@@ -33,11 +37,56 @@ export function redactQuery(url: string): string {
     .join('&')}`;
 }
 
+/** Query parameters whose values are secrets wherever they appear in a logged string. */
+const SECRET_PARAM =
+  /([?&;](?:token|access_token|secret|password|passwd|sig|signature|x-amz-signature|x-amz-credential|x-amz-security-token)=)[^&\s"'#]*/gi;
+
+/** A string (an error message or stack) with the values of secret query parameters hidden. */
+export function scrubSecrets(s: string): string {
+  return s.replace(SECRET_PARAM, '$1[redacted]');
+}
+
+export interface SerializedError {
+  type: string;
+  message: string;
+  code?: string;
+  stack?: string;
+  cause?: SerializedError;
+}
+
+/**
+ * An error as a log line shows it: type, code, message, stack and cause chain (5 deep), nothing
+ * else: no request options, headers, bodies or other enumerable properties.
+ */
+export function serializeError(err: unknown, depth = 0): SerializedError {
+  if (!(err instanceof Error)) return { type: typeof err, message: scrubSecrets(String(err)).slice(0, 2000) };
+  const out: SerializedError = {
+    type: err.constructor?.name ?? err.name,
+    message: scrubSecrets(err.message),
+  };
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === 'string' || typeof code === 'number') out.code = String(code);
+  if (err.stack) out.stack = scrubSecrets(err.stack);
+  if (err.cause !== undefined && depth < 5) out.cause = serializeError(err.cause, depth + 1);
+  return out;
+}
+
+/** pino options every process uses (API and workers): redaction and the error serializer. */
+export function basePinoOptions(config: Pick<Config, 'logLevel'>): LoggerOptions {
+  return {
+    level: config.logLevel,
+    redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+    serializers: { err: serializeError, error: serializeError },
+  };
+}
+
 export function loggerOptions(config: Pick<Config, 'logLevel'>): NonNullable<FastifyServerOptions['logger']> {
+  const base = basePinoOptions(config);
   return {
     level: config.logLevel,
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
     serializers: {
+      ...base.serializers,
       req: (req: { method: string; url: string; ip?: string }) => ({
         method: req.method,
         url: redactQuery(req.url),

@@ -13,7 +13,7 @@ import { createRegistryAccess } from '../../shared/config/registry-access.js';
 import { startEmbeddedRedis, type EmbeddedRedis } from '../../shared/store/embedded-redis.js';
 import { scanImage } from '../../shared/scan/scan-image.js';
 import { startScannerWorker, type ScannerWorker } from '../../workers/scanner/scanner-worker.js';
-import { REDACT_PATHS } from './logger.js';
+import { basePinoOptions } from './logger.js';
 import { startServer, type StartedServer } from './server.js';
 
 export interface RunServiceOptions {
@@ -47,7 +47,7 @@ export async function runService(opts: RunServiceOptions, io: CliIO): Promise<nu
     );
   }
 
-  const logger = pino({ level: config.logLevel, redact: { paths: REDACT_PATHS, censor: '[redacted]' } });
+  const logger = pino(basePinoOptions(config));
   const registries = createRegistryAccess(config);
   let server: StartedServer | undefined;
   let worker: ScannerWorker | undefined;

@@ -65,3 +65,46 @@ void test('no secret reaches a log line; one line per request', async (t) => {
   for (const s of [...Object.values(secrets), ...Object.values(TOKENS)])
     assert.ok(!out.includes(s), `log output leaks ${s}`);
 });
+
+void test('logged errors show type, code, message and causes, never request options or query secrets', async () => {
+  const { pino } = await import('pino');
+  const { basePinoOptions, loggerOptions } = await import('../../services/api/logger.js');
+  const { RecipeError } = await import('../../shared/errors.js');
+  // The shape undici and other HTTP clients give their errors: the request options ride along.
+  const inner = Object.assign(
+    new Error('connect ECONNREFUSED https://r.example/v2/t?token=QUERY-SECRET-1&x=1'),
+    {
+      code: 'ECONNREFUSED',
+      options: {
+        headers: { authorization: 'Bearer HEADER-SECRET-2' },
+        path: '/v2/?access_token=QUERY-SECRET-3',
+      },
+      request: { headers: { 'proxy-authorization': 'Basic HEADER-SECRET-4' } },
+    },
+  );
+  const wrapped = new RecipeError('registry-error', 'network error', { cause: inner });
+  for (const [name, opts] of [
+    ['api', loggerOptions({ logLevel: 'info' }) as Record<string, unknown>],
+    ['worker', basePinoOptions({ logLevel: 'info' }) as Record<string, unknown>],
+  ] as const) {
+    const stream = new PassThrough();
+    let out = '';
+    stream.on('data', (b: Buffer) => (out += b.toString()));
+    const log = pino(opts, stream);
+    log.error({ err: inner }, 'raw');
+    log.error({ err: wrapped }, 'wrapped');
+    log.warn({ error: inner }, 'other key');
+    await new Promise((r) => setImmediate(r));
+    for (const s of ['QUERY-SECRET-1', 'HEADER-SECRET-2', 'QUERY-SECRET-3', 'HEADER-SECRET-4'])
+      assert.ok(!out.includes(s), `${name} log leaks ${s}: ${out}`);
+    const lines = out
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { err?: Record<string, unknown> });
+    assert.equal(lines.length, 3);
+    assert.equal(lines[0]!.err?.code, 'ECONNREFUSED');
+    assert.match(String(lines[0]!.err?.message), /connect ECONNREFUSED .*token=\[redacted\]&x=1/);
+    assert.equal(lines[1]!.err?.code, 'registry-error');
+    assert.equal((lines[1]!.err?.cause as { code?: string }).code, 'ECONNREFUSED');
+  }
+});

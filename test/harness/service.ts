@@ -7,7 +7,7 @@ import type { Config } from '../../shared/config/config-schema.js';
 import { createRegistryAccess } from '../../shared/config/registry-access.js';
 import { scanImage } from '../../shared/scan/scan-image.js';
 import { buildApp } from '../../services/api/app.js';
-import { loggerOptions } from '../../services/api/logger.js';
+import { basePinoOptions, loggerOptions } from '../../services/api/logger.js';
 import { startScannerWorker, type ScannerWorker } from '../../workers/scanner/scanner-worker.js';
 
 export interface InProcessService {
@@ -30,7 +30,9 @@ export async function startInProcessService(
           config,
           registries: createRegistryAccess(config),
           scan: scanImage,
-          logger: opts.logStream ? pino({ level: 'trace' }, opts.logStream) : pino({ level: 'silent' }),
+          logger: opts.logStream
+            ? pino({ ...basePinoOptions(config), level: 'trace' }, opts.logStream)
+            : pino({ level: 'silent' }),
         });
   return { app, worker };
 }
