@@ -15,7 +15,7 @@ import { createHash } from 'node:crypto';
 import type { JobsOptions, Queue } from 'bullmq';
 import type { Digest } from '../oci/descriptor.js';
 import type { Config } from '../config/config-schema.js';
-import { imageId } from '../store/recipe-store.js';
+import { imageId, type RecipeStore } from '../store/recipe-store.js';
 import { redisUnavailable } from '../store/redis-connection.js';
 
 /** The one queue every scan goes through. */
@@ -117,4 +117,29 @@ export async function enqueue(
   } catch (err) {
     throw redisUnavailable(err);
   }
+}
+
+/**
+ * Enqueue and record the image as `queued` (scan jobs of new work). The record's version is read
+ * BEFORE the add and the `queued` write is conditional on it: a worker may take the job, and even
+ * finish it, before this call's write lands; it must not turn that `done` back into a `queued`
+ * that no job will ever end.
+ */
+export async function enqueueAndRecord(
+  queue: Queue,
+  store: RecipeStore,
+  data: JobData,
+  q: Config['queue'],
+  opts: { signal?: AbortSignal; source?: string } = {},
+): Promise<EnqueueResult> {
+  const signal = opts.signal ? { signal: opts.signal } : {};
+  const img =
+    data.kind === 'scan'
+      ? { registry: data.registry, repository: data.repository, digest: data.digest }
+      : undefined;
+  const version = img ? await store.stateVersion(img, signal) : undefined;
+  const r = await enqueue(queue, data, q, signal);
+  if (img && !r.existed)
+    await store.markQueued(img, { source: opts.source ?? data.source, ifVersion: version ?? '0' }, signal);
+  return r;
 }

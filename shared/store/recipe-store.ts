@@ -111,10 +111,15 @@ function storePaths(recipe: Recipe): Set<string> {
 }
 
 // Conditional state change, atomic on the one image key: `queued` never overwrites `running`
-// (a duplicate push while a scan runs must not make it look idle).
+// (a duplicate push while a scan runs must not make it look idle), and with an expected version
+// (ARGV[9], see stateVersion) nothing is written once the record changed since it was read: a
+// worker that took the job and finished it between the enqueue and this write keeps its `done`.
+// Every write bumps the record's `version`.
 const SET_STATE_LUA = `
 local cur = redis.call('HGET', KEYS[1], 'state')
 if ARGV[1] == 'queued' and cur == 'running' and ARGV[7] ~= 'force' then return cur or '' end
+if ARGV[9] ~= '' and (redis.call('HGET', KEYS[1], 'version') or '0') ~= ARGV[9] then return cur or 'unchanged' end
+redis.call('HINCRBY', KEYS[1], 'version', 1)
 redis.call('HSET', KEYS[1], 'state', ARGV[1], 'registry', ARGV[2], 'repository', ARGV[3], 'digest', ARGV[4], 'updatedAt', ARGV[5])
 redis.call('HSETNX', KEYS[1], 'createdAt', ARGV[5])
 redis.call('HSETNX', KEYS[1], 'scans', '0')
@@ -145,7 +150,7 @@ export class RecipeStore {
   private async setState(
     img: ImageKey,
     state: ScanState,
-    extra: { source?: string; error?: StoredError | 'clear'; force?: boolean },
+    extra: { source?: string; error?: StoredError | 'clear'; force?: boolean; ifVersion?: string },
     opts: Opts,
   ): Promise<ScanState> {
     return this.run(opts, async () => {
@@ -164,6 +169,7 @@ export class RecipeStore {
         extra.source ?? '',
         extra.force ? 'force' : '',
         errorArg,
+        extra.ifVersion ?? '',
       )) as string;
       const applied = (result || state) as ScanState;
       if (applied === state) await this.indexState(img, state, t);
@@ -179,11 +185,32 @@ export class RecipeStore {
       if (other !== state) await this.redis.zrem(this.keys.byState(other), name);
   }
 
-  /** A scan was enqueued: record the scan-id pointer and mark the image queued (unless it is running). */
-  async markQueued(img: ImageKey, info: { source: string }, opts: Opts = {}): Promise<string> {
+  /**
+   * The version of an image's record ('0' when there is none): read it before enqueueing and pass
+   * it to markQueued, so that a worker's progress made in between is not overwritten.
+   */
+  async stateVersion(img: ImageKey, opts: Opts = {}): Promise<string> {
+    return (await this.run(opts, () => this.redis.hget(this.keys.image(img), 'version'))) ?? '0';
+  }
+
+  /**
+   * A scan was enqueued: record the scan-id pointer and mark the image queued, unless it is
+   * running, or (with `ifVersion` from stateVersion) unless its record changed since: then a worker
+   * already took, and maybe finished, the job. Returns the scan id.
+   */
+  async markQueued(
+    img: ImageKey,
+    info: { source: string; ifVersion?: string },
+    opts: Opts = {},
+  ): Promise<string> {
     const id = imageId(img);
     await this.run(opts, () => this.redis.set(this.keys.scan(id), imageName(img)));
-    await this.setState(img, 'queued', { source: info.source }, opts);
+    await this.setState(
+      img,
+      'queued',
+      { source: info.source, ...(info.ifVersion !== undefined ? { ifVersion: info.ifVersion } : {}) },
+      opts,
+    );
     return id;
   }
 
@@ -269,6 +296,7 @@ export class RecipeStore {
         .hsetnx(imageKey, 'createdAt', iso(t))
         .hdel(imageKey, 'error')
         .hincrby(imageKey, 'scans', 1)
+        .hincrby(imageKey, 'version', 1)
         .exec()
         .then(checkExec);
       await this.redis.set(this.keys.scan(imageId(img)), name);
@@ -307,6 +335,7 @@ export class RecipeStore {
         .hsetnx(imageKey, 'createdAt', iso(t))
         .hsetnx(imageKey, 'scans', '0')
         .hdel(imageKey, 'error')
+        .hincrby(imageKey, 'version', 1)
         .exec()
         .then(checkExec);
       await this.redis.set(this.keys.scan(imageId(img)), name);

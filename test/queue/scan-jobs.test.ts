@@ -5,7 +5,16 @@ import { createHash } from 'node:crypto';
 import { Queue, QueueEvents, Worker, type Job } from 'bullmq';
 import { startRedis, type RedisHarness } from '../harness/redis.js';
 import { closeRedis, type RedisClient } from '../../shared/store/redis-connection.js';
-import { enqueue, jobOptions, resolveJobId, scanJobId, type JobData } from '../../shared/queue/scan-jobs.js';
+import {
+  enqueue,
+  enqueueAndRecord,
+  jobOptions,
+  resolveJobId,
+  scanJobId,
+  type JobData,
+} from '../../shared/queue/scan-jobs.js';
+import { RecipeStore } from '../../shared/store/recipe-store.js';
+import { MediaType } from '../../shared/oci/media-types.js';
 import { mapJobError, parseFailedReason } from '../../shared/queue/job-errors.js';
 import { RecipeError } from '../../shared/errors.js';
 import { sha256Digest } from '../../shared/oci/descriptor.js';
@@ -182,6 +191,53 @@ void describe('scan jobs on BullMQ', () => {
     } finally {
       await queue.obliterate({ force: true });
       await queue.close();
+    }
+  });
+  void it('a worker finishing the job before the enqueuer records it queued keeps its done', async () => {
+    const store = new RecipeStore(conn, { prefix: `race${n}` });
+    // The worker does what the scanner does for a not-Guix image: running, then the result, done.
+    const r = await rig(async (job) => {
+      const d = job.data as Extract<JobData, { kind: 'scan' }>;
+      const img = { registry: d.registry, repository: d.repository, digest: d.digest };
+      await store.markRunning(img);
+      const manifest = { mediaType: MediaType.OciManifest, digest: d.digest, size: 2 };
+      await store.saveScan(img, {
+        manifest,
+        results: [{ kind: 'not-guix', platform: null, manifest, reason: 'no profile' }],
+        bytesRead: 0,
+      });
+      return 'done';
+    });
+    // The interleaving to show: the add lands, the worker takes and finishes the job, and only
+    // then does the enqueuer go on to record the image as queued.
+    const slowAck = Object.create(r.queue) as Queue<JobData>;
+    slowAck.add = (async (...args: Parameters<Queue<JobData>['add']>) => {
+      const job = await r.queue.add(...args);
+      await job.waitUntilFinished(r.events, 10000);
+      return job;
+    }) as Queue<JobData>['add'];
+    try {
+      const data = scanData() as Extract<JobData, { kind: 'scan' }>;
+      const img = { registry: data.registry, repository: data.repository, digest: data.digest };
+      const res = await enqueueAndRecord(slowAck, store, data, r.cfg);
+      assert.equal(res.existed, false);
+      const rec = await store.getImage(img);
+      assert.equal(rec?.state, 'done', 'the finished scan must not be shown as queued again');
+      assert.equal(rec?.scans, 1);
+      assert.deepEqual((await store.findByState('queued')).items, []);
+      // Nothing raced: a fresh image is recorded queued (and its version moves with each write).
+      const other = scanData() as Extract<JobData, { kind: 'scan' }>;
+      const otherImg = { registry: other.registry, repository: other.repository, digest: other.digest };
+      assert.equal(await store.stateVersion(otherImg), '0');
+      await store.markQueued(otherImg, { source: 'test' });
+      const v = await store.stateVersion(otherImg);
+      assert.equal(v, '1');
+      await store.markRunning(otherImg);
+      await store.markFailed(otherImg, { code: 'invalid-image', message: 'x' });
+      await store.markQueued(otherImg, { source: 'test', ifVersion: v });
+      assert.equal((await store.getImage(otherImg))?.state, 'failed', 'a stale version writes nothing');
+    } finally {
+      await r.close();
     }
   });
 });

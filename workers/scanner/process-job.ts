@@ -9,7 +9,7 @@ import type { Config } from '../../shared/config/config-schema.js';
 import type { RegistryAccess } from '../../shared/config/registry-access.js';
 import { RecipeError, isRecipeError, toRecipeError } from '../../shared/errors.js';
 import {
-  enqueue,
+  enqueueAndRecord,
   type JobData,
   type ResolveJobData,
   type ScanJobData,
@@ -165,8 +165,9 @@ async function followTag(
   }
   await deps.store.setTag(data.registry, data.repository, tag, served, { signal });
   if (served !== data.digest) {
-    await enqueue(
+    await enqueueAndRecord(
       deps.queue,
+      deps.store,
       {
         kind: 'scan',
         registry: data.registry,
@@ -176,11 +177,6 @@ async function followTag(
         requestedAt: new Date().toISOString(),
       },
       deps.config.queue,
-      { signal },
-    );
-    await deps.store.markQueued(
-      { registry: data.registry, repository: data.repository, digest: served },
-      { source: `tag:${tag}` },
       { signal },
     );
   }
@@ -207,7 +203,6 @@ async function resolveJob(
     requestedAt: data.requestedAt,
     ...(data.force ? { force: true } : {}),
   };
-  const r = await enqueue(deps.queue, job, deps.config.queue, { signal });
-  if (!r.existed) await deps.store.markQueued(job, { source: data.source }, { signal });
+  await enqueueAndRecord(deps.queue, deps.store, job, deps.config.queue, { signal });
   return { image: `${data.registry}/${data.repository}:${data.tag}`, outcome: 'resolved', digest };
 }

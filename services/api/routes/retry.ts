@@ -6,7 +6,7 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { RecipeError } from '../../../shared/errors.js';
-import { enqueue } from '../../../shared/queue/scan-jobs.js';
+import { enqueueAndRecord } from '../../../shared/queue/scan-jobs.js';
 import { imageName } from '../../../shared/store/recipe-store.js';
 import { withTimeout } from '../with-timeout.js';
 import { ScanStatusSchema, statusOf } from './scans.js';
@@ -34,15 +34,15 @@ export default async function retryRoutes(app: FastifyInstance): Promise<void> {
         });
       const img = { registry: rec.registry, repository: rec.repository, digest: rec.digest };
       const r = await withTimeout(
-        enqueue(
+        enqueueAndRecord(
           app.scanQueue,
+          app.store,
           { kind: 'scan', ...img, source: 'api:retry', requestedAt: new Date().toISOString(), force: true },
           app.config.queue,
         ),
         ms,
         'queue',
       );
-      await withTimeout(app.store.markQueued(img, { source: 'api:retry' }), ms, 'store');
       const now = await withTimeout(app.store.getImage(img), ms, 'store');
       if (!now) throw new RecipeError('unavailable', 'scan record missing right after queueing');
       req.log.info(

@@ -8,7 +8,7 @@ import { Type, type Static } from 'typebox';
 import { RecipeError } from '../../../shared/errors.js';
 import { parseReference } from '../../../shared/oci/reference.js';
 import { findRegistry } from '../../../shared/config/load-config.js';
-import { enqueue } from '../../../shared/queue/scan-jobs.js';
+import { enqueueAndRecord } from '../../../shared/queue/scan-jobs.js';
 import { imageName, type ImageRecord } from '../../../shared/store/recipe-store.js';
 import { ProblemSchema } from '../problem.js';
 import { withTimeout } from '../with-timeout.js';
@@ -102,8 +102,11 @@ export default async function scanRoutes(app: FastifyInstance): Promise<void> {
         ...(ref.tag !== undefined ? { tag: ref.tag } : {}),
         ...(body.force ? { force: true } : {}),
       };
-      const r = await withTimeout(enqueue(app.scanQueue, data, app.config.queue), ms, 'queue');
-      if (!r.existed) await withTimeout(app.store.markQueued(img, { source: 'api' }), ms, 'store');
+      const r = await withTimeout(
+        enqueueAndRecord(app.scanQueue, app.store, data, app.config.queue),
+        ms,
+        'queue',
+      );
       const rec = await withTimeout(app.store.getImage(img), ms, 'store');
       if (!rec) throw new RecipeError('unavailable', 'scan record missing right after queueing');
       req.log.info({ image: imageName(img), jobId: r.id, existed: r.existed }, 'scan requested');

@@ -8,7 +8,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { RecipeError } from '../../../../shared/errors.js';
-import { enqueue, type JobData } from '../../../../shared/queue/scan-jobs.js';
+import { enqueueAndRecord, type JobData } from '../../../../shared/queue/scan-jobs.js';
 import { imageName } from '../../../../shared/store/recipe-store.js';
 import { ProblemSchema } from '../../problem.js';
 import { withTimeout } from '../../with-timeout.js';
@@ -192,13 +192,6 @@ export default async function webhookRoutes(app: FastifyInstance): Promise<void>
             };
           } else continue;
           const r = await enqueueOrUnavailable(app, req, sender.name, data);
-          if (data.kind === 'scan' && !r.existed) {
-            await withTimeout(
-              app.store.markQueued(data, { source }),
-              app.config.redis.commandTimeoutMs,
-              'store',
-            );
-          }
           const image =
             data.kind === 'scan' ? imageName(data) : `${data.registry}/${data.repository}:${data.tag}`;
           queued.push({ id: r.id, image, existed: r.existed });
@@ -236,7 +229,7 @@ async function enqueueOrUnavailable(
 ): Promise<{ id: string; existed: boolean }> {
   try {
     return await withTimeout(
-      enqueue(app.scanQueue, data, app.config.queue),
+      enqueueAndRecord(app.scanQueue, app.store, data, app.config.queue),
       app.config.redis.commandTimeoutMs,
       'queue',
     );
