@@ -4,8 +4,13 @@
  * never escapes (the entry is dropped and counted), whiteouts `.wh.<name>` and opaque markers
  * `.wh..wh..opq` come out as their own entry types, and every skipped body is drained.
  *
+ * The walk ends at the end-of-archive marker (two zero blocks), as Go's archive/tar (containerd,
+ * Docker, podman) and GNU tar end there: members after it (a second tar appended, a second gzip
+ * member) are not in the file system a runtime unpacks, so they must not be in ours either.
+ *
  * The visitor can stop the walk early (`'stop'`); the caller then owns the rest of the input (it keeps
- * hashing the raw blob: an early stop must not break verification, see read-layer.ts).
+ * hashing the raw blob: an early stop must not break verification, see read-layer.ts). The same holds
+ * after the end-of-archive marker: the walk resolves and the rest of the input is the caller's.
  */
 import type { Readable } from 'node:stream';
 import tar from 'tar-stream';
@@ -86,6 +91,7 @@ export async function walkTar(
   const what = opts.what ?? 'layer';
   const extract = tar.extract();
   const result: TarWalkResult = { entries: 0, unsafe: 0, stopped: false };
+  endAtArchiveEnd(extract, () => extract.destroy());
 
   let inputError: Error | undefined;
   const onInputError = (err: unknown): void => {
@@ -127,6 +133,38 @@ export async function walkTar(
     if (!extract.destroyed) extract.destroy();
     input.on('error', () => {}); // the caller decides what the input's later errors mean
   }
+}
+
+/** What `endAtArchiveEnd` relies on inside tar-stream 3's extractor (pinned in package.json). */
+interface ExtractInternals {
+  _consumeHeader(): boolean;
+  _header: unknown;
+}
+
+/**
+ * Call `onEnd` (once) when `extract` reads the end-of-archive marker: two consecutive zero blocks.
+ * tar-stream skips zero blocks and parses on, so its header reads are watched: a header read that
+ * succeeds and yields no header is a zero block.
+ */
+export function endAtArchiveEnd(extract: tar.Extract, onEnd: () => void): void {
+  const x = extract as unknown as ExtractInternals;
+  if (typeof x._consumeHeader !== 'function')
+    throw new RecipeError('internal', 'tar-stream has no _consumeHeader: update endAtArchiveEnd');
+  const consume = x._consumeHeader.bind(extract);
+  let zeroBlocks = 0;
+  let ended = false;
+  x._consumeHeader = () => {
+    const ok = consume();
+    if (ok && !ended) {
+      if (x._header === null) zeroBlocks += 1;
+      else zeroBlocks = 0;
+      if (zeroBlocks >= 2) {
+        ended = true;
+        onEnd();
+      }
+    }
+    return ok;
+  };
 }
 
 function mapTarError(err: unknown, what: string): RecipeError {

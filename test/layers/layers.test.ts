@@ -204,3 +204,52 @@ void test('read-layer: an aborted signal stops the read with aborted', async () 
     (e) => isRecipeError(e) || (e as Error).name === 'AbortError',
   );
 });
+
+void test('tar walk: the walk ends at the end-of-archive marker, as runtimes do (an appended tar is not read)', async () => {
+  const first = await tarOf([{ name: 'gnu/store/x/manifest', content: 'first' }]);
+  const second = await tarOf([
+    { name: 'gnu/store/x/manifest', content: 'second' },
+    { name: 'extra', content: 'after the end' },
+  ]);
+  const seen: string[] = [];
+  const r = await walkTar(
+    Readable.from([Buffer.concat([first, second])]),
+    async (e, body) => void seen.push(`${e.path}=${(await body.all(100)).toString()}`),
+    { signal: signal() },
+  );
+  assert.deepEqual(seen, ['gnu/store/x/manifest=first']);
+  assert.equal(r.stopped, false);
+  // GNU tar agrees: it lists only the first archive's member.
+  const listed = execFileSync('tar', ['-tf', '-'], { input: Buffer.concat([first, second]) }).toString();
+  assert.equal(listed.trim(), 'gnu/store/x/manifest');
+});
+
+void test('read-layer: a second gzip member after the end of the tar is hashed, never parsed', async () => {
+  const first = await tarOf([{ name: 'gnu/store/x/manifest', content: 'first' }]);
+  const second = await tarOf([{ name: 'gnu/store/x/manifest', content: 'second' }]);
+  const blob = Buffer.concat([gzipSync(first), gzipSync(Buffer.concat([second, randomBytes(300_000)]))]);
+  const desc = {
+    mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip',
+    digest: sha256Digest(blob),
+    size: blob.length,
+  };
+  const seen: string[] = [];
+  const chunks = Array.from({ length: Math.ceil(blob.length / 4096) }, (_, i) =>
+    blob.subarray(i * 4096, i * 4096 + 4096),
+  );
+  const r = await readLayer(
+    Readable.from(chunks),
+    desc,
+    async (e, body) => void seen.push(`${e.path}=${(await body.all(100)).toString()}`),
+    { signal: signal(), compression: 'detect' },
+  );
+  assert.deepEqual(seen, ['gnu/store/x/manifest=first']);
+  assert.deepEqual(r, { bytesRead: blob.length, verified: true, stopped: false, unsafe: 0 });
+  // The tail is still verified: a flipped byte in it fails the read.
+  const bad = Buffer.from(blob);
+  bad[bad.length - 30]! ^= 0xff;
+  await assert.rejects(
+    readLayer(Readable.from([bad]), desc, () => {}, { signal: signal(), compression: 'detect' }),
+    rejectsWith('digest-mismatch'),
+  );
+});

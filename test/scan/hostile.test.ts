@@ -144,6 +144,20 @@ void test('several profiles: the one the config points to wins; without a pointe
   if (r.kind === 'recipe') assert.equal(r.recipe.profile, other); // sorted first; the pointed one is absent
 });
 
+void test('members after the end-of-archive marker are not in the image (appended tar, second gzip member)', async () => {
+  // A runtime (Go's archive/tar) stops at the two zero blocks: the appended manifest is not what runs.
+  // No PATH: the whole layer is read (no early stop at the first manifest).
+  const config = guixConfig(PROFILE, { config: {} });
+  const appended = await tarOf([{ name: `${PROFILE_DIR}/manifest`, content: OTHER }]);
+  const tarThenTar = Buffer.concat([await base(), appended]);
+  assertRecipe(await scanLayers([tarThenTar], config), SEED);
+  const twoMembers = Buffer.concat([gzipSync(await base()), gzipSync(appended)]);
+  const scan = await scanImage(sourceOf(imageOf([twoMembers], config, { gzip: false })), {
+    signal: signal(),
+  });
+  assertRecipe(scan.results[0]!, SEED);
+});
+
 void test('a truncated layer is refused', async () => {
   const img = imageOf([await base()], guixConfig());
   const layer = img.layers[0]!;
