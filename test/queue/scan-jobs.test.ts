@@ -203,7 +203,7 @@ void describe('scan jobs on BullMQ', () => {
       const manifest = { mediaType: MediaType.OciManifest, digest: d.digest, size: 2 };
       await store.saveScan(img, {
         manifest,
-        results: [{ kind: 'not-guix', platform: null, manifest, reason: 'no profile' }],
+        results: [{ kind: 'not-guix', manifest, reason: 'no profile' }],
         bytesRead: 0,
       });
       return 'done';
