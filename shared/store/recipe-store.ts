@@ -220,6 +220,11 @@ export class RecipeStore {
     await this.setState(img, 'running', { force: true }, opts);
   }
 
+  /** A running scan went back to the queue without failing (its worker shut down). */
+  async markRequeued(img: ImageKey, opts: Opts = {}): Promise<void> {
+    await this.setState(img, 'queued', { force: true }, opts);
+  }
+
   /** A try failed and another one will follow: queued again, with the error kept. */
   async markRetrying(img: ImageKey, error: Omit<StoredError, 'at'>, opts: Opts = {}): Promise<void> {
     await this.setState(img, 'queued', { error: { ...error, at: iso(now()) }, force: true }, opts);

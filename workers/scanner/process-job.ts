@@ -3,7 +3,7 @@
  * scanImage, write the result with one store call, and map failures once (shared/queue/job-errors).
  * A `resolve` job turns a tag into a digest and adds that digest's scan job.
  */
-import type { Job, Queue, Worker } from 'bullmq';
+import { WaitingError, type Job, type Queue, type Worker } from 'bullmq';
 import type { Logger } from 'pino';
 import type { Config } from '../../shared/config/config-schema.js';
 import type { RegistryAccess } from '../../shared/config/registry-access.js';
@@ -44,6 +44,9 @@ export interface JobOutcome {
   digest?: string;
 }
 
+/** The reason the worker gives BullMQ's cancellation when it shuts down. */
+export const SHUTDOWN = 'shutdown';
+
 /** One signal for a job: BullMQ's (cancel), the worker's (shutdown) and the job deadline. */
 function jobSignal(config: Config, ...signals: (AbortSignal | undefined)[]): AbortSignal {
   return AbortSignal.any([
@@ -54,7 +57,7 @@ function jobSignal(config: Config, ...signals: (AbortSignal | undefined)[]): Abo
 
 /** The processor; `worker` is needed for rate limits (set after the Worker exists). */
 export function createProcessor(deps: ProcessorDeps, getWorker: () => Pick<Worker, 'rateLimit'>) {
-  return async (job: Job<JobData>, _token?: string, bullSignal?: AbortSignal): Promise<JobOutcome> => {
+  return async (job: Job<JobData>, token?: string, bullSignal?: AbortSignal): Promise<JobOutcome> => {
     const signal = jobSignal(deps.config, bullSignal);
     const data = job.data;
     const log = deps.logger.child({ jobId: job.id, attempt: job.attemptsMade + 1 });
@@ -69,6 +72,17 @@ export function createProcessor(deps: ProcessorDeps, getWorker: () => Pick<Worke
       deps.metrics?.stage('total', (Date.now() - started) / 1000);
       return out;
     } catch (err) {
+      // Aborted because this worker shuts down (scanner-worker.ts cancels with reason 'shutdown'):
+      // the job goes back to waiting, using up no attempt, for another (or the next) worker.
+      if (bullSignal?.aborted && bullSignal.reason === SHUTDOWN && token !== undefined) {
+        if (data.kind === 'scan')
+          await deps.store
+            .markRequeued(data)
+            .catch((storeErr: unknown) => log.warn({ err: storeErr }, 'could not record the scan requeued'));
+        await job.moveToWait(token);
+        log.warn({ ms: Date.now() - started }, 'scan interrupted by shutdown: returned to the queue');
+        throw new WaitingError();
+      }
       let e = toRecipeError(err);
       if (
         signal.aborted &&

@@ -14,7 +14,7 @@ import { RedisLayerCache } from '../../shared/store/redis-layer-cache.js';
 import { createRedis, closeRedis } from '../../shared/store/redis-connection.js';
 import { ScanMetrics, countingLayerCache } from '../../shared/metrics/scan-metrics.js';
 import { RedisSampleStore } from '../../shared/metrics/redis-sample-store.js';
-import { createProcessor, type JobOutcome, type ScanFn } from './process-job.js';
+import { SHUTDOWN, createProcessor, type JobOutcome, type ScanFn } from './process-job.js';
 
 export interface ScannerWorkerOptions {
   config: Config;
@@ -68,7 +68,7 @@ export async function startScannerWorker(opts: ScannerWorkerOptions): Promise<Sc
       const w = worker;
       const timer = setTimeout(() => {
         logger.warn('grace period over: aborting running scans (they will be retried)');
-        w.cancelAllJobs('shutdown');
+        w.cancelAllJobs(SHUTDOWN);
       }, graceMs);
       try {
         await w.close();
