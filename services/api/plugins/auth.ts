@@ -37,7 +37,14 @@ export default fp(
         ? accessOf(method, req.routeOptions.url)
         : 'open';
       if (access === undefined || access === 'open' || access === 'sender') return;
-      if (access === 'local-or-admin' && isLoopbackAddress(req.socket.remoteAddress)) return;
+      // Loopback only when nothing forwarded the request: a reverse proxy on this host would
+      // otherwise make every outside client look local.
+      if (
+        access === 'local-or-admin' &&
+        isLoopbackAddress(req.socket.remoteAddress) &&
+        !isForwarded(req.headers)
+      )
+        return;
       if (tokens.length === 0) {
         req.scopes = ['read', 'scan', 'admin'];
         return;
@@ -65,4 +72,13 @@ export function isLoopbackAddress(addr: string | undefined): boolean {
   if (!addr) return false;
   const a = addr.toLowerCase().replace(/^::ffff:/, '');
   return a === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(a);
+}
+
+/** Whether a proxy says it forwarded the request for someone else (Forwarded, X-Forwarded-For, X-Real-IP). */
+export function isForwarded(headers: Record<string, string | string[] | undefined>): boolean {
+  return (
+    headers.forwarded !== undefined ||
+    headers['x-forwarded-for'] !== undefined ||
+    headers['x-real-ip'] !== undefined
+  );
 }
