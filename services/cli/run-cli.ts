@@ -13,6 +13,9 @@ export type { CliIO } from './cli-io.js';
 
 const PROGRAM = 'guix-recipes';
 
+/** Exit status after an interrupt (SIGINT), as shells report a command killed by it: 128 + 2. */
+export const EXIT_INTERRUPTED = 130;
+
 function mainHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
   const lines = COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`);
@@ -74,6 +77,12 @@ async function runCommand(command: Command, argv: string[], io: CliIO): Promise<
   try {
     return await command.run(argv, io);
   } catch (err) {
+    // Whatever the interrupted call threw (an AbortError, a timeout it raced with), the user pressed
+    // Ctrl-C: say so, not what it broke.
+    if (io.signal?.aborted) {
+      io.stderr.write(errorLine('interrupted'));
+      return EXIT_INTERRUPTED;
+    }
     const e = toRecipeError(err);
     io.stderr.write(errorLine(e.message));
     return command.exitCodeFor ? command.exitCodeFor(e) : e.exitCode;

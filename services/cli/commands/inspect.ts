@@ -2,7 +2,8 @@
  * `guix-recipes inspect SOURCE`: the recipe of one Guix profile or image.
  *
  * Exit status: 0 success, 2 usage, 3 no Guix profile found, 4 profile without provenance (for
- * `--output channels`), 1 anything else (from the code table in shared/errors.ts).
+ * `--output channels`), 130 interrupted (run-cli.ts), 1 anything else (from the code table in
+ * shared/errors.ts).
  */
 import { parseArgs } from 'node:util';
 import { RecipeError } from '../../../shared/errors.js';
@@ -101,6 +102,7 @@ Exit status:
   3  no Guix profile found
   4  the profile has no provenance, so no channels (with --output channels; Guix's own refusal:
      "no provenance information for this profile")
+  130 interrupted (Ctrl-C)
 
 Errors are reported as one line on standard error.
 
