@@ -2,6 +2,7 @@
  * `profile:PATH`: a Guix profile on the local file system, PATH being the profile directory (or a link
  * to it, like ~/.guix-profile) or its `manifest` file. Read with a size cap and the caller's signal.
  */
+import { constants } from 'node:fs';
 import { open, realpath, stat } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
 import { RecipeError } from '../../shared/errors.js';
@@ -52,15 +53,19 @@ export async function readLocalProfile(path: string, opts: ReadProfileOptions): 
 async function readCapped(file: string, shown: string, opts: ReadProfileOptions): Promise<string> {
   const max = opts.maxBytes ?? DEFAULT_MAX_MANIFEST_BYTES;
   opts.signal.throwIfAborted();
-  const handle = await open(file, 'r').catch((err: NodeJS.ErrnoException) => {
+  const notThere = (err: NodeJS.ErrnoException): never => {
     throw new RecipeError('no-guix-profile', `no Guix profile manifest at ${shown}: ${describeErrno(err)}`, {
       cause: err,
     });
-  });
+  };
+  // Only regular files: opening a FIFO waits for a writer (in the thread pool, deaf to the signal)
+  // and a device like /dev/zero never ends. Checked before opening, and again on the open file;
+  // O_NONBLOCK keeps a FIFO swapped in between from blocking the open.
+  if (!(await stat(file).catch(notThere)).isFile()) throw notRegular(shown);
+  const handle = await open(file, constants.O_RDONLY | constants.O_NONBLOCK).catch(notThere);
   try {
     const st = await handle.stat();
-    if (!st.isFile())
-      throw new RecipeError('no-guix-profile', `no Guix profile manifest at ${shown}: not a regular file`);
+    if (!st.isFile()) throw notRegular(shown);
     if (st.size > max) throw tooBig(shown, max);
     const chunks: Buffer[] = [];
     let total = 0;
@@ -84,6 +89,10 @@ async function readCapped(file: string, shown: string, opts: ReadProfileOptions)
   } finally {
     await handle.close();
   }
+}
+
+function notRegular(shown: string): RecipeError {
+  return new RecipeError('no-guix-profile', `no Guix profile manifest at ${shown}: not a regular file`);
 }
 
 function tooBig(shown: string, max: number): RecipeError {

@@ -1,0 +1,42 @@
+// Paths that are not regular files: a FIFO (opening it waits for a writer), a device that never ends
+// (/dev/zero), a directory where a file is wanted. Each is refused at once with one line; run through
+// the real executable with a timeout, since a hang is the failure being tested.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const tmp = mkdtempSync(join(tmpdir(), 'guix-recipes-special-'));
+process.on('exit', () => rmSync(tmp, { recursive: true, force: true }));
+
+function mkfifo(path: string): string {
+  const r = spawnSync('mkfifo', [path]);
+  assert.equal(r.status, 0, 'mkfifo');
+  return path;
+}
+
+function run(...args: string[]) {
+  const started = Date.now();
+  const r = spawnSync(process.execPath, ['bin/guix-recipes', ...args], { encoding: 'utf8', timeout: 20_000 });
+  return { ...r, took: Date.now() - started };
+}
+
+function refusedAtOnce(r: ReturnType<typeof run>, code: number, stderr: RegExp): void {
+  assert.equal(r.signal, null, `ended by itself (${r.took} ms), not killed by the test's timeout`);
+  assert.equal(r.status, code, r.stderr);
+  assert.equal(r.stdout, '');
+  assert.match(r.stderr, /^guix-recipes: [^\n]+\n$/, 'exactly one line');
+  assert.match(r.stderr, stderr);
+}
+
+void test('profile: a FIFO, a profile whose manifest is a FIFO, and /dev/zero: exit 3 at once', () => {
+  const fifo = mkfifo(join(tmp, 'fifo'));
+  const profile = join(tmp, 'profile');
+  mkdirSync(profile);
+  mkfifo(join(profile, 'manifest'));
+  for (const path of [fifo, profile, '/dev/zero']) {
+    refusedAtOnce(run('inspect', `profile:${path}`), 3, /no Guix profile manifest at .*: not a regular file/);
+  }
+});
