@@ -2,10 +2,10 @@
  * Where images come from, spelled as skopeo spells them (`docker-archive:PATH`, `oci-archive:PATH`,
  * `oci:DIR[:REF]`, `docker://HOST/REPO[:TAG|@DIGEST]`). Each transport opens an ImageSource; `inspect`
  * scans it with scanImage. `profile:PATH` is not an image and is handled by inspect itself.
- *
- * SLOTS: the helpers who write the image sources replace the `notYet` openers below with their own.
  */
+import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import { RecipeError } from '../../shared/errors.js';
 import type { ImageSource } from '../../shared/oci/image-source.js';
 import { registrySource } from '../../shared/oci/sources/registry-source.js';
 import {
@@ -41,25 +41,58 @@ export interface Transport {
   open(rest: string, opts: TransportOptions): Promise<ImageSource>;
 }
 
+/**
+ * Refuse a local PATH of the wrong kind before a source opens it: opening a FIFO waits for a writer
+ * (deaf to Ctrl-C), a device such as /dev/zero never ends, and a directory read as an archive only
+ * fails with EISDIR. PATH is `rest` when it exists as given, else the part before its last `:` (what
+ * follows is a REF, as the local transports split it). A PATH that does not exist is left to the
+ * transport, which says so.
+ */
+async function checkLocalPath(rest: string, cwd: string, want: 'file' | 'directory'): Promise<void> {
+  const colon = rest.lastIndexOf(':');
+  for (const candidate of colon > 0 ? [rest, rest.slice(0, colon)] : [rest]) {
+    if (candidate === '') return;
+    const st = await stat(resolve(cwd, candidate)).catch(() => undefined);
+    if (st === undefined) continue;
+    if (want === 'file' && !st.isFile())
+      throw new RecipeError(
+        'invalid-image',
+        `${candidate}: ${st.isDirectory() ? 'a directory' : 'not a regular file'}, not an image archive`,
+      );
+    if (want === 'directory' && !st.isDirectory())
+      throw new RecipeError('invalid-image', `${candidate}: not a directory, so not an OCI layout`);
+    return;
+  }
+}
+
 /** Every image transport `inspect` knows, in the order `--help` lists them. */
 export const TRANSPORTS: readonly Transport[] = [
   {
     prefix: 'docker-archive:',
     syntax: 'docker-archive:PATH',
     description: 'what `guix pack -f docker` writes (tar or tar.gz)',
-    open: (rest, opts) => openDockerArchiveTransport(rest, opts),
+    open: async (rest, opts) => {
+      await checkLocalPath(rest, opts.cwd, 'file');
+      return openDockerArchiveTransport(rest, opts);
+    },
   },
   {
     prefix: 'oci-archive:',
     syntax: 'oci-archive:PATH',
     description: 'a tar of an OCI image layout',
-    open: (rest, opts) => openOciArchiveTransport(rest, opts),
+    open: async (rest, opts) => {
+      await checkLocalPath(rest, opts.cwd, 'file');
+      return openOciArchiveTransport(rest, opts);
+    },
   },
   {
     prefix: 'oci:',
     syntax: 'oci:DIR[:REF]',
     description: 'an OCI image layout directory',
-    open: (rest, opts) => openOciLayoutTransport(rest, opts),
+    open: async (rest, opts) => {
+      await checkLocalPath(rest, opts.cwd, 'directory');
+      return openOciLayoutTransport(rest, opts);
+    },
   },
   {
     prefix: 'docker://',

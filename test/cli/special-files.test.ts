@@ -40,3 +40,22 @@ void test('profile: a FIFO, a profile whose manifest is a FIFO, and /dev/zero: e
     refusedAtOnce(run('inspect', `profile:${path}`), 3, /no Guix profile manifest at .*: not a regular file/);
   }
 });
+
+void test('docker-archive: and oci-archive: on a FIFO, /dev/zero or a directory; oci: on a file: exit 1 at once', () => {
+  const fifo = mkfifo(join(tmp, 'archive-fifo'));
+  const dir = join(tmp, 'a-directory');
+  mkdirSync(dir);
+  for (const transport of ['docker-archive', 'oci-archive']) {
+    for (const path of [fifo, `${fifo}:app`, '/dev/zero']) {
+      refusedAtOnce(
+        run('inspect', `${transport}:${path}`),
+        1,
+        /: not a regular file, not an image archive\n$/,
+      );
+    }
+    refusedAtOnce(run('inspect', `${transport}:${dir}`), 1, /: a directory, not an image archive\n$/);
+  }
+  for (const path of [fifo, '/dev/zero', 'package.json']) {
+    refusedAtOnce(run('inspect', `oci:${path}`), 1, /: not a directory, so not an OCI layout\n$/);
+  }
+});
