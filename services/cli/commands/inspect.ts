@@ -20,6 +20,7 @@ import { MemoryLayerCache } from '../../../shared/scan/layer-cache.js';
 import type { ImageScan, ScanResult } from '../../../shared/scan/scan-result.js';
 import type { CliIO } from '../cli-io.js';
 import type { Command } from '../command.js';
+import { formatJson } from '../json-output.js';
 import { readLocalProfile } from '../profile-source.js';
 import type { ImageFacts } from '../summary.js';
 import { formatSummary } from '../summary.js';
@@ -174,7 +175,7 @@ function renderRecipe(recipe: Recipe, opts: InspectOptions, image?: ImageFacts):
     case 'manifest':
       return renderManifest(recipe, { style: opts.manifestStyle, printer: opts.printer });
     case 'json':
-      return JSON.stringify(recipe, null, 2) + '\n';
+      return formatJson(recipe);
     case 'summary':
       return formatSummary(recipe, image);
   }
@@ -265,7 +266,7 @@ async function inspectImage(opts: InspectOptions, io: CliIO, signal: AbortSignal
       ...(wantsAll ? {} : { platform: opts.platform }),
     });
     if (wantsAll) {
-      io.stdout.write(JSON.stringify({ source: source.name, ...scan }, null, 2) + '\n');
+      io.stdout.write(formatJson({ source: source.name, ...scan }));
       const firstMissing = scan.results.find((r) => r.kind !== 'recipe');
       if (!scan.results.some((r) => r.kind === 'recipe')) {
         throw firstMissing
