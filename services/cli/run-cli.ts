@@ -6,6 +6,7 @@
 import { packageInfo } from '../../shared/package-info.js';
 import { toRecipeError } from '../../shared/errors.js';
 import type { CliIO } from './cli-io.js';
+import { printable } from './terminal-text.js';
 import type { Command } from './command.js';
 import { COMMANDS, findCommand } from './commands/index.js';
 
@@ -34,8 +35,7 @@ function version(): string {
 
 /** One line, whatever the message holds (a hostile file name could carry newlines or escapes). */
 export function errorLine(message: string): string {
-  // eslint-disable-next-line no-control-regex
-  const clean = message.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim();
+  const clean = printable(message.trim());
   return `${PROGRAM}: ${clean === '' ? 'failed' : clean}\n`;
 }
 

@@ -1,9 +1,11 @@
 /**
  * `inspect`'s default output: a short report for people (what the profile holds, where its channels
  * point, what is missing). Not a stable format: scripts use `--output json|channels|manifest`.
+ * Every value is passed through `printable`: names and URLs come from the image.
  */
 import type { Recipe } from '../../shared/guix/recipe.js';
 import { packageSpec } from '../../shared/guix/build-recipe.js';
+import { printable } from './terminal-text.js';
 
 /** Extra lines about the image a recipe came from (absent for `profile:`). */
 export interface ImageFacts {
@@ -13,12 +15,13 @@ export interface ImageFacts {
   verified: boolean;
 }
 
+/** One line of the report; `value` may hold data from the image, hence `printable`. */
 function row(label: string, value: string): string {
-  return `${label.padEnd(10)} ${value}\n`;
+  return `${label.padEnd(10)} ${printable(value)}\n`;
 }
 
 function continuation(value: string): string {
-  return `${''.padEnd(10)} ${value}\n`;
+  return row('', value);
 }
 
 /** The summary text of a recipe. */
