@@ -75,7 +75,10 @@ void test('usage errors: exit 2, one line', async () => {
     [['inspect', SEED, '--platform', 'amd64'], /not a platform/],
     [['inspect', SEED, '--tls-verify=maybe'], /--tls-verify must be true or false/],
     [['inspect', SEED, '--creds', 'nocolon'], /--creds must be USER:PASS/],
-    [['inspect', SEED, '--no-such-option'], /Unknown option '--no-such-option'/],
+    [
+      ['inspect', SEED, '--no-such-option'],
+      /^guix-recipes: Unknown option '--no-such-option'; see 'guix-recipes inspect --help'\n$/,
+    ],
     [['inspect', SEED, '--output'], /argument missing|requires|--output/],
     [
       ['inspect', 'nginx:latest'],

@@ -132,11 +132,10 @@ export function parseInspectArgs(argv: string[]): InspectOptions {
   try {
     parsed = parseArgs({ args, options: OPTIONS, allowPositionals: true, strict: true });
   } catch (err) {
-    throw new RecipeError(
-      'usage',
-      `${(err as Error).message.split('\n')[0]}; see 'guix-recipes inspect --help'`,
-      { cause: err },
-    );
+    // Node's first sentence is the point ("Unknown option '--x'"); the rest advises `--` for
+    // positionals starting with '-', which no SOURCE does.
+    const first = (err as Error).message.split('\n')[0]!.split(/\.\s/)[0]!;
+    throw new RecipeError('usage', `${first}; see 'guix-recipes inspect --help'`, { cause: err });
   }
   const { values, positionals } = parsed;
   if (positionals.length !== 1) {
