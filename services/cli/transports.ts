@@ -65,35 +65,34 @@ async function checkLocalPath(rest: string, cwd: string, want: 'file' | 'directo
   }
 }
 
+/** A transport over a local PATH of the kind `want`, checked before `opener` sees it. */
+function local(
+  syntax: string,
+  description: string,
+  want: 'file' | 'directory',
+  opener: (rest: string, opts: TransportOptions) => Promise<ImageSource>,
+): Transport {
+  return {
+    prefix: syntax.slice(0, syntax.indexOf(':') + 1),
+    syntax,
+    description,
+    open: async (rest, opts) => {
+      await checkLocalPath(rest, opts.cwd, want);
+      return opener(rest, opts);
+    },
+  };
+}
+
 /** Every image transport `inspect` knows, in the order `--help` lists them. */
 export const TRANSPORTS: readonly Transport[] = [
-  {
-    prefix: 'docker-archive:',
-    syntax: 'docker-archive:PATH',
-    description: 'what `guix pack -f docker` writes (tar or tar.gz)',
-    open: async (rest, opts) => {
-      await checkLocalPath(rest, opts.cwd, 'file');
-      return openDockerArchiveTransport(rest, opts);
-    },
-  },
-  {
-    prefix: 'oci-archive:',
-    syntax: 'oci-archive:PATH',
-    description: 'a tar of an OCI image layout',
-    open: async (rest, opts) => {
-      await checkLocalPath(rest, opts.cwd, 'file');
-      return openOciArchiveTransport(rest, opts);
-    },
-  },
-  {
-    prefix: 'oci:',
-    syntax: 'oci:DIR[:REF]',
-    description: 'an OCI image layout directory',
-    open: async (rest, opts) => {
-      await checkLocalPath(rest, opts.cwd, 'directory');
-      return openOciLayoutTransport(rest, opts);
-    },
-  },
+  local(
+    'docker-archive:PATH',
+    'what `guix pack -f docker` writes (tar or tar.gz)',
+    'file',
+    openDockerArchiveTransport,
+  ),
+  local('oci-archive:PATH', 'a tar of an OCI image layout', 'file', openOciArchiveTransport),
+  local('oci:DIR[:REF]', 'an OCI image layout directory', 'directory', openOciLayoutTransport),
   {
     prefix: 'docker://',
     syntax: 'docker://HOST/REPO[:TAG|@DIGEST]',
