@@ -23,16 +23,27 @@ export function exactLengthStream(length: number, what: string): Transform {
   });
 }
 
-/** Skip `start` bytes, pass the next `length` bytes, drop the rest. */
+/**
+ * Skip `start` bytes, pass the next `length` bytes, then end: the rest of the body (a server that
+ * ignored `Range` sends the whole blob, or never stops) is not waited for. The caller closes the
+ * connection once this stream has ended.
+ */
 export function sliceStream(start: number, length: number): Transform {
   let pos = 0;
+  let ended = false;
   const end = start + length;
   return new Transform({
     transform(chunk: Buffer, _enc, cb: TransformCallback) {
+      if (ended) return cb();
       const from = Math.max(start - pos, 0);
       const to = Math.min(end - pos, chunk.length);
       pos += chunk.length;
-      cb(null, to > from ? chunk.subarray(from, to) : undefined);
+      if (to > from) this.push(chunk.subarray(from, to));
+      if (pos >= end) {
+        ended = true;
+        this.push(null);
+      }
+      cb();
     },
   });
 }

@@ -705,6 +705,42 @@ void describe('registry client: redirects', () => {
     await plain.close();
   });
 
+  void test('a server that ignores Range and sends an endless body: the range ends at its last byte', async () => {
+    let closed = 0;
+    const timers = new Set<NodeJS.Timeout>();
+    const endless = await startTestServer((req, res) => {
+      res.writeHead(200); // no length, never ends: object storage gone wrong, or hostile
+      res.write(img.layerBytes);
+      const t = setInterval(() => res.write(Buffer.alloc(1024)), 20);
+      timers.add(t);
+      res.on('close', () => {
+        clearInterval(t);
+        closed++;
+      });
+    });
+    const c = new RegistryClient({
+      registries: [http(reg.host, { credentials: CREDS }), http(endless.host)],
+      settings: { ...FAST, timeouts: { ...FAST.timeouts, bodyIdleMs: 8_000, blobMs: 8_000 } },
+    });
+    try {
+      redirectBlobsTo(`${endless.url}/blob`);
+      const started = Date.now();
+      const s = await c.blobGet({ registry: reg.host, repository: 'team/app' }, img.layer, {
+        signal: signal(),
+        range: { start: 100, end: 199 },
+      });
+      assert.deepEqual(await collect(s), Buffer.from(img.layerBytes.subarray(100, 200)));
+      assert.ok(Date.now() - started < 5_000, 'the range did not wait for the end of the body');
+      for (let i = 0; i < 100 && closed === 0; i++) await new Promise((r) => setTimeout(r, 20));
+      assert.equal(closed, 1, 'the connection was closed once the range was read');
+    } finally {
+      for (const t of timers) clearInterval(t);
+      reg.clearIntercepts();
+      await c.close();
+      await endless.close();
+    }
+  });
+
   const refused: [string, string][] = [
     ['127.0.0.1 on a port that is not configured', 'http://127.0.0.1:9/x'],
     ['https to 127.0.0.1 (loopback) on a port that is not configured', 'https://127.0.0.1:9/x'],
