@@ -7,7 +7,8 @@
  * result says `verified: false`.
  */
 import { once } from 'node:events';
-import { pipeline, type Duplex, type Readable } from 'node:stream';
+import { Writable, type Duplex, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { RecipeError, toRecipeError } from '../errors.js';
 import type { Descriptor } from '../oci/descriptor.js';
 import type { Compression } from '../oci/media-types.js';
@@ -53,16 +54,18 @@ export async function readLayer(
 ): Promise<ReadLayerResult> {
   const what = opts.what ?? `layer ${desc.digest}`;
   const maxDrain = opts.maxDrainBytes ?? Number.POSITIVE_INFINITY;
-  const verify = new VerifyStream({
-    digest: desc.digest,
-    size: desc.size,
-    what,
-    hash: opts.sourceVerifies !== true,
-  });
-  pipeline(raw, verify, () => {}); // errors surface through the iteration of `verify` below
+  if (!Number.isSafeInteger(desc.size) || desc.size < 0)
+    throw new RecipeError('invalid-image', `${what}: descriptor size is not a valid byte count`);
+  // With a verifying source, the sink below counts and caps the bytes: no second pass-through.
+  const verify =
+    opts.sourceVerifies === true
+      ? undefined
+      : new VerifyStream({ digest: desc.digest, size: desc.size, what });
   const walkAbort = new AbortController();
   const walkSignal = AbortSignal.any([opts.signal, walkAbort.signal]);
-  let stopped = false;
+  // The walk settles early on a stop, at the tar's end-of-archive marker, or on an error; from then
+  // on the rest of the blob is only counted (and hashed upstream), never inflated.
+  let walkDone = false;
   let walkError: RecipeError | undefined;
   let inflater: Duplex | undefined;
   let walk: Promise<TarWalkResult> | undefined;
@@ -72,17 +75,18 @@ export async function readLayer(
       what,
       ...(opts.maxInflatedBytes !== undefined && { maxInflatedBytes: opts.maxInflatedBytes }),
     });
-    z.on('error', () => {}); // reported by walkTar, or irrelevant after a stop
+    z.on('error', () => {}); // reported by walkTar, or irrelevant once the walk is done
     walk = walkTar(z, visitor, {
       signal: walkSignal,
       what,
       ...(opts.maxEntries !== undefined && { maxEntries: opts.maxEntries }),
     }).then(
       (r) => {
-        stopped = r.stopped;
+        walkDone = true;
         return r;
       },
       (err: unknown) => {
+        walkDone = true;
         walkError = toRecipeError(err);
         throw walkError;
       },
@@ -91,66 +95,98 @@ export async function readLayer(
     return z;
   };
 
-  const onAbort = (): void => {
-    verify.destroy(new RecipeError('aborted', `${what}: aborted`));
-  };
-  opts.signal.addEventListener('abort', onAbort, { once: true });
   let bytesRead = 0;
-  try {
-    opts.signal.throwIfAborted();
-    let head: Buffer[] = [];
-    for await (const piece of verify as AsyncIterable<Buffer>) {
-      bytesRead += piece.length;
-      let chunk = piece;
+  let head: Buffer[] = [];
+  let headBytes = 0;
+  let abandoned = false;
+  /** After the walk is done: drop the inflater; give up on the rest when it is over the drain budget. */
+  const afterWalk = (): Error | null => {
+    if (walkError) return walkError;
+    if (inflater !== undefined && !inflater.destroyed) inflater.destroy();
+    if (desc.size - bytesRead > maxDrain) {
+      abandoned = true;
+      return ABANDONED;
+    }
+    return null;
+  };
+  const sink = new Writable({
+    highWaterMark: 1024 * 1024,
+    write(chunk: Buffer, _enc, cb) {
+      bytesRead += chunk.length;
+      if (bytesRead > desc.size)
+        return cb(
+          new RecipeError('digest-mismatch', `${what}: more than the announced ${desc.size} bytes`, {
+            details: { expectedSize: desc.size },
+          }),
+        );
+      if (walkDone) return cb(afterWalk());
+      let piece = chunk;
       if (inflater === undefined) {
         // Enough bytes to tell the compression from its magic number.
-        head.push(piece);
-        chunk = Buffer.concat(head);
-        if (chunk.length < MAGIC_BYTES) continue;
+        head.push(chunk);
+        headBytes += chunk.length;
+        if (headBytes < MAGIC_BYTES) return cb();
+        piece = Buffer.concat(head);
         head = [];
-        inflater = start(chunk);
-      }
-      const failed = (): RecipeError | undefined => walkError; // set asynchronously by the walk
-      const before = failed();
-      if (before) throw before;
-      if (!stopped) {
-        if (!inflater.write(chunk)) await Promise.race([once(inflater, 'drain'), walk]);
-        const err = failed();
-        if (err) throw err;
-      }
-      if (stopped) {
-        inflater.destroy();
-        if (desc.size - bytesRead > maxDrain) {
-          verify.destroy();
-          raw.destroy();
-          return {
-            bytesRead,
-            verified: false,
-            stopped: true,
-            unsafe: (await (walk as Promise<TarWalkResult>)).unsafe,
-          };
+        try {
+          inflater = start(piece);
+        } catch (err) {
+          return cb(err as Error);
         }
       }
-    }
-    // The blob matched its size and digest (VerifyStream fails the iteration otherwise).
+      if (inflater.write(piece)) return cb();
+      const z = inflater;
+      const stopWaiting = new AbortController();
+      void Promise.race([
+        once(z, 'drain', { signal: stopWaiting.signal }).catch(() => undefined),
+        walk!.catch(() => undefined),
+      ]).then(() => {
+        stopWaiting.abort();
+        cb(walkDone ? afterWalk() : null);
+      });
+    },
+  });
+
+  try {
+    opts.signal.throwIfAborted();
+    await (verify
+      ? pipeline(raw, verify, sink, { signal: opts.signal })
+      : pipeline(raw, sink, { signal: opts.signal }));
+    if (bytesRead !== desc.size)
+      throw new RecipeError('truncated', `${what}: ended after ${bytesRead} of ${desc.size} bytes`, {
+        details: { expectedSize: desc.size, actualSize: bytesRead },
+      });
+    // The blob matched its size and digest (the pipeline fails otherwise).
     if (inflater === undefined) {
-      const rest = Buffer.concat(head);
-      inflater = start(rest);
-      inflater.write(rest);
-    }
-    if (!stopped) inflater.end();
+      inflater = start(Buffer.concat(head));
+      inflater.end(Buffer.concat(head));
+    } else if (!walkDone) inflater.end();
+    else if (!inflater.destroyed) inflater.destroy();
     const r = await (walk as Promise<TarWalkResult>);
-    return { bytesRead, verified: verify.verified, stopped: r.stopped, unsafe: r.unsafe };
+    return {
+      bytesRead,
+      verified: verify ? verify.verified : true,
+      stopped: r.stopped,
+      unsafe: r.unsafe,
+    };
   } catch (err) {
+    if (abandoned && !walkError) {
+      // Over the drain budget after the walk was done: the parse result stands, unverified.
+      raw.destroy();
+      const r = await (walk as Promise<TarWalkResult>);
+      return { bytesRead, verified: false, stopped: r.stopped, unsafe: r.unsafe };
+    }
     walkAbort.abort();
     inflater?.destroy();
-    verify.destroy();
     raw.destroy();
-    throw walkError ?? toRecipeError(err);
-  } finally {
-    opts.signal.removeEventListener('abort', onAbort);
+    if (walkError) throw walkError;
+    if (opts.signal.aborted) throw new RecipeError('aborted', `${what}: aborted`, { cause: err });
+    throw toRecipeError(err);
   }
 }
+
+/** The sink's way to end the pipeline when the rest of the blob is over the drain budget. */
+const ABANDONED = new Error('drain budget exceeded');
 
 const MAGIC_BYTES = 6;
 

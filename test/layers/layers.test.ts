@@ -253,3 +253,35 @@ void test('read-layer: a second gzip member after the end of the tar is hashed, 
     rejectsWith('digest-mismatch'),
   );
 });
+
+void test('read-layer: after the end of the tar, the rest of the blob is only counted (nothing piles up)', async () => {
+  const tarBytes = await tarOf([{ name: 'gnu/store/x/manifest', content: 'first' }]);
+  const blob = Buffer.concat([tarBytes, randomBytes(8 * 1024 * 1024)]); // trailing bytes no runtime reads
+  const desc = {
+    mediaType: 'application/vnd.oci.image.layer.v1.tar',
+    digest: sha256Digest(blob),
+    size: blob.length,
+  };
+  const warnings: Error[] = [];
+  const onWarning = (w: Error) => void warnings.push(w);
+  process.on('warning', onWarning);
+  try {
+    const chunks = Array.from({ length: Math.ceil(blob.length / 65536) }, (_, i) =>
+      blob.subarray(i * 65536, (i + 1) * 65536),
+    );
+    const names: string[] = [];
+    const r = await readLayer(Readable.from(chunks), desc, (e) => void names.push(e.path), {
+      signal: signal(),
+      compression: 'detect',
+    });
+    assert.deepEqual(names, ['gnu/store/x/manifest']);
+    assert.deepEqual(r, { bytesRead: blob.length, verified: true, stopped: false, unsafe: 0 });
+    await new Promise((res) => setImmediate(res));
+    assert.deepEqual(
+      warnings.map((w) => w.message),
+      [],
+    );
+  } finally {
+    process.off('warning', onWarning);
+  }
+});
