@@ -5,7 +5,7 @@
  * Not supported (entries are ignored, never an error): credential helpers (`credsStore`,
  * `credHelpers`), identity tokens (`identitytoken`), registry tokens.
  */
-import { readFile } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { RecipeError, isRecipeError } from '../errors.js';
@@ -56,10 +56,7 @@ export function parseAuthFile(text: string, what: string): AuthEntries {
 export async function readAuthFile(path: string, opts: { required?: boolean } = {}): Promise<AuthEntries> {
   let text: string;
   try {
-    const buf = await readFile(path);
-    if (buf.length > MAX_AUTH_FILE_BYTES)
-      throw new RecipeError('size-limit', `auth file ${path} is larger than ${MAX_AUTH_FILE_BYTES} bytes`);
-    text = buf.toString('utf8');
+    text = (await readCapped(path, MAX_AUTH_FILE_BYTES)).toString('utf8');
   } catch (err) {
     if (isRecipeError(err)) throw err;
     if ((err as { code?: unknown }).code === 'ENOENT' && !opts.required) return new Map();
@@ -70,6 +67,24 @@ export async function readAuthFile(path: string, opts: { required?: boolean } = 
     );
   }
   return parseAuthFile(text, path);
+}
+
+/** At most `max` bytes of a file: one byte more is `size-limit` (a device or a pipe may never end). */
+async function readCapped(path: string, max: number): Promise<Buffer> {
+  const fh = await open(path, 'r');
+  try {
+    const buf = Buffer.alloc(max + 1);
+    let n = 0;
+    while (n < buf.length) {
+      const { bytesRead } = await fh.read(buf, n, buf.length - n, null);
+      if (bytesRead === 0) break;
+      n += bytesRead;
+    }
+    if (n > max) throw new RecipeError('size-limit', `auth file ${path} is larger than ${max} bytes`);
+    return buf.subarray(0, n);
+  } finally {
+    await fh.close();
+  }
 }
 
 /**

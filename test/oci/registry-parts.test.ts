@@ -240,3 +240,12 @@ void test('registry config from GUIX_RECIPES_REGISTRIES spellings and --creds', 
     (e: unknown) => isRecipeError(e, 'usage'),
   );
 });
+
+void test('an auth file that never ends (a device, a pipe) is refused at the cap, not read whole', async () => {
+  const started = Date.now();
+  await assert.rejects(
+    credentialsFromAuthFiles('example.com', 'team/app', { authFile: '/dev/zero' }),
+    (e) => isRecipeError(e, 'size-limit') && /larger than/.test(e.message),
+  );
+  assert.ok(Date.now() - started < 2_000, `took ${Date.now() - started} ms`);
+});
