@@ -127,6 +127,9 @@ export class OciLayoutSource implements ImageSource {
   }
 }
 
+/** Read size for blob files: 1 MiB reads cost far less per byte than the 64 KiB default. */
+const FILE_CHUNK_BYTES = 1024 * 1024;
+
 /** LayoutFiles over a directory. */
 export function directoryFiles(dir: string): LayoutFiles {
   return {
@@ -170,7 +173,11 @@ export function directoryFiles(dir: string): LayoutFiles {
           `byte range ${range.start}-${range.end} is outside ${rel} (${size} bytes)`,
         );
       }
-      const stream = createReadStream('', { fd: fh, ...(range && { start: range.start, end: range.end }) });
+      const stream = createReadStream('', {
+        fd: fh,
+        highWaterMark: FILE_CHUNK_BYTES,
+        ...(range && { start: range.start, end: range.end }),
+      });
       return { stream: addAbortSignal(opts.signal, stream), size };
     },
   };

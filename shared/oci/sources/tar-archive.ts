@@ -14,6 +14,9 @@ import type { Digest } from '../descriptor.js';
 import { inflate } from '../../layers/inflate.js';
 import { normaliseMemberPath } from '../../layers/tar-walk.js';
 
+/** Read size for archive files: 1 MiB reads cost far less per byte than the 64 KiB default. */
+const FILE_CHUNK_BYTES = 1024 * 1024;
+
 export interface ArchiveMember {
   /** Normalised name (no `./` or leading `/`). */
   name: string;
@@ -109,7 +112,10 @@ export class TarArchive {
     }
     if (length === 0) return Readable.from([]);
     if (!this.gzip)
-      return addAbortSignal(opts.signal, createReadStream(this.path, { start, end: start + length - 1 }));
+      return addAbortSignal(
+        opts.signal,
+        createReadStream(this.path, { start, end: start + length - 1, highWaterMark: FILE_CHUNK_BYTES }),
+      );
     const inflated = rawStream(this.path, true, this.maxArchiveBytes, opts.signal);
     return addAbortSignal(opts.signal, Readable.from(slice(inflated, start, length)));
   }
@@ -144,7 +150,7 @@ async function* slice(input: Readable, start: number, length: number): AsyncGene
 }
 
 function rawStream(path: string, gzip: boolean, max: number, signal: AbortSignal): Readable {
-  const file = createReadStream(path);
+  const file = createReadStream(path, { highWaterMark: FILE_CHUNK_BYTES });
   if (!gzip) return addAbortSignal(signal, file);
   const z = inflate('gzip', { maxInflatedBytes: max, what: path });
   pipeline(file, z, () => {});
