@@ -53,11 +53,16 @@ export interface ScanOptions {
   maxDrainBytes?: number;
   /** Classifier chain (classify.ts). Default DEFAULT_CLASSIFIERS. */
   classifiers?: readonly ImageClassifier[];
+  /** Most child manifests (images and nested indexes) read for one reference: an index's fan-out
+   *  times its nesting stays bounded. Default 256. */
+  maxManifests?: number;
 }
 
 const MiB = 1024 * 1024;
 /** An index inside an index is followed this deep at most. */
 const MAX_INDEX_DEPTH = 2;
+/** Default of `maxManifests`: far above any real multi-platform image, far below 10,000 x 10,000. */
+const DEFAULT_MAX_MANIFESTS = 256;
 
 /** Scan the image (or every platform of the index) `source` names. Failures are RecipeErrors. */
 export async function scanImage(source: ImageSource, opts: ScanOptions): Promise<ImageScan> {
@@ -70,7 +75,8 @@ export async function scanImage(source: ImageSource, opts: ScanOptions): Promise
     );
   verifyBytes(bytes, descriptor.digest, 'manifest');
   const scan: ImageScan = { manifest: descriptor, results: [], bytesRead: 0 };
-  await scanManifest(source, descriptor, bytes, undefined, 0, scan, opts);
+  const budget = { manifests: opts.maxManifests ?? DEFAULT_MAX_MANIFESTS };
+  await scanManifest(source, descriptor, bytes, undefined, 0, scan, opts, budget);
   return scan;
 }
 
@@ -82,6 +88,7 @@ async function scanManifest(
   depth: number,
   scan: ImageScan,
   opts: ScanOptions,
+  budget: { manifests: number },
 ): Promise<void> {
   const parsed = parseManifest(bytes, desc.mediaType, `manifest ${desc.digest}`);
   if (parsed.kind === 'image') {
@@ -104,6 +111,12 @@ async function scanManifest(
     throw new RecipeError('invalid-image', 'the index lists no image');
   }
   for (const child of chosen) {
+    if (--budget.manifests < 0)
+      throw new RecipeError(
+        'size-limit',
+        `the index lists more than ${opts.maxManifests ?? DEFAULT_MAX_MANIFESTS} manifests to read (counting nested indexes)`,
+        { details: { maxManifests: opts.maxManifests ?? DEFAULT_MAX_MANIFESTS } },
+      );
     const isIndex = isIndexMediaType(child.mediaType);
     const childBytes = await readBlob(source, child, {
       signal: opts.signal,
@@ -111,7 +124,7 @@ async function scanManifest(
       what: `${isIndex ? 'index' : 'manifest'} ${child.digest}`,
     });
     scan.bytesRead += childBytes.length;
-    await scanManifest(source, child, childBytes, child.platform ?? platform, depth + 1, scan, opts);
+    await scanManifest(source, child, childBytes, child.platform ?? platform, depth + 1, scan, opts, budget);
   }
 }
 

@@ -11,6 +11,7 @@ import { isRecipeError } from '../../shared/errors.js';
 import { sha256Digest, digestHex } from '../../shared/oci/descriptor.js';
 import { MediaType } from '../../shared/oci/media-types.js';
 import { openOciLayout } from '../../shared/oci/sources/oci-layout-source.js';
+import { MemorySource } from '../../shared/oci/sources/memory-source.js';
 import {
   guixConfig,
   imageOf,
@@ -103,5 +104,46 @@ void test('an index without the asked platform is platform-not-found, listing th
       e.message.includes('linux/s390x') &&
       e.message.includes('linux/amd64') &&
       e.message.includes('linux/arm64/v8'),
+  );
+});
+
+void test('fan-out times nesting is bounded: an index of indexes of many images is size-limit, read no further', async () => {
+  const img = imageOf([await tarOf([{ name: `${PROFILE_DIR}/manifest`, content: SEED }])], guixConfig());
+  const platform = { os: 'linux', architecture: 'amd64' };
+  const inner = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: MediaType.OciIndex,
+      manifests: Array.from({ length: 60 }, () => ({ ...img.manifest.descriptor, platform })),
+    }),
+  );
+  const innerDesc = { mediaType: MediaType.OciIndex, digest: sha256Digest(inner), size: inner.length };
+  const outer = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: MediaType.OciIndex,
+      manifests: Array.from({ length: 60 }, () => innerDesc),
+    }),
+  );
+  const blobs = new Map<string, Uint8Array>(img.blobs);
+  blobs.set(innerDesc.digest, inner);
+  const source = new MemorySource({
+    manifest: {
+      descriptor: { mediaType: MediaType.OciIndex, digest: sha256Digest(outer), size: outer.length },
+      bytes: outer,
+    },
+    blobs,
+  });
+  await assert.rejects(
+    scanImage(source, { signal: signal() }),
+    (e) => isRecipeError(e, 'size-limit') && /more than 256 manifests/.test(e.message),
+  );
+  const manifestReads = source.fetched.filter(
+    (d) => d === innerDesc.digest || d === img.manifest.descriptor.digest,
+  );
+  assert.ok(manifestReads.length <= 256, `${manifestReads.length} manifests read`);
+  // A smaller bound is an option; a real multi-platform index stays far under the default.
+  await assert.rejects(scanImage(source, { signal: signal(), maxManifests: 10 }), (e) =>
+    isRecipeError(e, 'size-limit'),
   );
 });
