@@ -105,3 +105,21 @@ void test('oci layout: a tampered blob fails at the end of its stream with diges
     isRecipeError(e, 'invalid-image'),
   );
 });
+
+void test('docker-archive: members after the end-of-archive marker are not read (as docker load would not)', async () => {
+  const plain = join(tmp, 'eof.tar');
+  writeFileSync(plain, execFileSync('gzip', ['-dc', join(FIX, 'seed-python-numpy', 'image.tar.gz')]));
+  const dir = mkdtempSync(join(tmp, 'appended-'));
+  writeFileSync(join(dir, 'manifest.json'), '[]'); // would replace the real one if it were read
+  const appended = execFileSync('tar', ['-cf', '-', '-C', dir, 'manifest.json']);
+  const archive = join(tmp, 'appended.tar');
+  writeFileSync(archive, Buffer.concat([readFileSync(plain), appended]));
+  assert.deepEqual(
+    execFileSync('tar', ['-tf', archive]).toString().split('\n').filter(Boolean).sort(),
+    execFileSync('tar', ['-tf', plain]).toString().split('\n').filter(Boolean).sort(),
+    'GNU tar stops at the marker too',
+  );
+  const src = await openDockerArchive(archive, { signal: signal() });
+  const ref = await openDockerArchive(plain, { signal: signal() });
+  assert.deepEqual((await src.manifest()).descriptor, (await ref.manifest()).descriptor);
+});

@@ -12,7 +12,7 @@ import tar from 'tar-stream';
 import { RecipeError, toRecipeError } from '../../errors.js';
 import type { Digest } from '../descriptor.js';
 import { inflate } from '../../layers/inflate.js';
-import { normaliseMemberPath } from '../../layers/tar-walk.js';
+import { endAtArchiveEnd, normaliseMemberPath } from '../../layers/tar-walk.js';
 
 /** Read size for archive files: 1 MiB reads cost far less per byte than the 64 KiB default. */
 const FILE_CHUNK_BYTES = 1024 * 1024;
@@ -59,6 +59,8 @@ export class TarArchive {
     const members = new Map<string, ArchiveMember>();
     const input = rawStream(path, gzip, maxArchive, opts.signal);
     const extract = tar.extract();
+    // Members after the end-of-archive marker are not in the archive `docker load` sees.
+    endAtArchiveEnd(extract, () => extract.destroy());
     pipeline(input, extract as unknown as NodeJS.WritableStream, () => {});
     let count = 0;
     try {
