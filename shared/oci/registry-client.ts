@@ -528,7 +528,14 @@ export class RegistryClient {
       }
       if (res.statusCode === 401 && sameOrigin && !reauthorized) {
         const challenge = header(res.headers, 'www-authenticate');
-        if (await state.auth.onUnauthorized(challenge, call.scope)) {
+        let retry: boolean;
+        try {
+          retry = await state.auth.onUnauthorized(challenge, call.scope);
+        } catch (err) {
+          discard(res.body); // a refused realm: nobody will read this answer
+          throw err;
+        }
+        if (retry) {
           await res.body.dump({ limit: this.settings.limits.errorBodyBytes }).catch(() => undefined);
           reauthorized = true;
           authorization = await state.auth.authorization(call.scope, signal);

@@ -821,6 +821,37 @@ void describe('registry client: token realms', () => {
     }
   });
 
+  void test('a 401 whose realm is refused has its body dropped: the connection closes at once', async () => {
+    let closed = 0;
+    const timers = new Set<NodeJS.Timeout>();
+    const hostile = await startTestServer((req, res) => {
+      res.writeHead(401, { 'www-authenticate': 'Bearer realm="https://169.254.169.254/token"' });
+      const t = setInterval(() => res.write(Buffer.alloc(64 * 1024, 0x20)), 10); // an error body that never ends
+      timers.add(t);
+      res.on('close', () => {
+        clearInterval(t);
+        closed++;
+      });
+    });
+    const client = new RegistryClient({
+      registries: [http(hostile.host)],
+      settings: { ...FAST, timeouts: { ...FAST.timeouts, bodyIdleMs: 20_000, requestMs: 20_000 } },
+    });
+    try {
+      await rejectsWith(
+        client.manifestGet(parseReference(`${hostile.host}/team/app:v1`), { signal: signal() }),
+        'host-not-allowed',
+        /token realm/,
+      );
+      for (let i = 0; i < 50 && closed === 0; i++) await new Promise((r) => setTimeout(r, 20));
+      assert.equal(closed, 1, 'the refused answer was not left hanging on its connection');
+    } finally {
+      for (const t of timers) clearInterval(t);
+      await client.close();
+      await hostile.close();
+    }
+  });
+
   void test('credentials go to a realm on another configured host only when it is listed for the registry', async () => {
     const tokens = await startFakeRegistry({ auth: { kind: 'bearer', credentials: CREDS } });
     const reg = await startFakeRegistry({ auth: { kind: 'bearer', realm: `${tokens.url}/token` } });
