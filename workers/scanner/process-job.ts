@@ -44,6 +44,13 @@ export interface JobOutcome {
   digest?: string;
 }
 
+/**
+ * Errors the processor threw after recording the failure in the store itself: the worker's
+ * 'failed' listener (scanner-worker.ts) records only failures not in here, those BullMQ decided
+ * without running the processor (a job that stalled more than `worker.maxStalledCount` times).
+ */
+export const recordedFailures = new WeakSet<Error>();
+
 /** The reason the worker gives BullMQ's cancellation when it shuts down. */
 export const SHUTDOWN = 'shutdown';
 
@@ -110,6 +117,7 @@ export function createProcessor(deps: ProcessorDeps, getWorker: () => Pick<Worke
         { code: e.code, final: outcome.final, ms: Date.now() - started },
         e.message,
       );
+      recordedFailures.add(outcome.error);
       throw outcome.error;
     }
   };

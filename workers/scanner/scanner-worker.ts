@@ -1,7 +1,7 @@
 /**
  * A scanner worker process's BullMQ side: Worker(s) on the one scan queue with configured
  * concurrency, stalled-job recovery (a job whose worker died is picked up again once its lock
- * expires), and graceful close: stop taking jobs, let running ones finish within the grace period,
+ * expires; past `maxStalledCount` stalls it fails and is recorded failed), and graceful close: stop taking jobs, let running ones finish within the grace period,
  * then abort them (they return to the queue as retries).
  */
 import { Queue, Worker } from 'bullmq';
@@ -14,6 +14,7 @@ import { RedisLayerCache } from '../../shared/store/redis-layer-cache.js';
 import { createRedis, closeRedis } from '../../shared/store/redis-connection.js';
 import { ScanMetrics, countingLayerCache } from '../../shared/metrics/scan-metrics.js';
 import { RedisSampleStore } from '../../shared/metrics/redis-sample-store.js';
+import { recordUnprocessedFailures } from './bullmq-failure.js';
 import { SHUTDOWN, createProcessor, type JobOutcome, type ScanFn } from './process-job.js';
 
 export interface ScannerWorkerOptions {
@@ -59,6 +60,9 @@ export async function startScannerWorker(opts: ScannerWorkerOptions): Promise<Sc
   worker.on('stalled', (jobId) =>
     logger.warn({ jobId }, 'job stalled (its worker stopped); it is queued again'),
   );
+  // Jobs BullMQ fails without our processor (stalled more than maxStalledCount times) still end
+  // `failed` in the store, with the reason.
+  recordUnprocessedFailures(worker, { store, logger, metrics });
   await worker.waitUntilReady();
   logger.info({ concurrency: config.worker.concurrency, queue: SCAN_QUEUE }, 'scanner worker started');
 
