@@ -2,6 +2,7 @@
  * Errors as application/problem+json (RFC 9457) with the stable codes of shared/errors.ts:
  * `{ type, title, status, detail, code }`. The one place the API maps errors to responses.
  */
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type, type Static } from 'typebox';
 import { RecipeError, toRecipeError } from '../../shared/errors.js';
 
@@ -61,4 +62,21 @@ export function toProblem(err: RecipeError, status: number): Problem {
   };
   if (!hide && err.details) p.details = err.details;
   return p;
+}
+
+/** Answer 429 problem+json, code `rate-limited`, with Retry-After in whole seconds (at least 1). */
+export function replyRateLimited(
+  req: FastifyRequest,
+  reply: FastifyReply,
+  retryAfterMs: number,
+  why: string,
+): FastifyReply {
+  const seconds = Math.max(1, Math.ceil(retryAfterMs / 1000));
+  const e = new RecipeError('rate-limited', `${why}: try again in ${seconds} s`, { retryAfterMs });
+  req.log.info({ code: e.code, retryAfterS: seconds }, why);
+  return reply
+    .code(429)
+    .header('retry-after', String(seconds))
+    .type(PROBLEM_CONTENT_TYPE)
+    .send(toProblem(e, 429));
 }

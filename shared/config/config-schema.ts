@@ -189,7 +189,7 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
-    /** Per-token rate limit of the API's scope routes (issue 7); absent: the defaults below. */
+    /** Per-token rate limit of the API's scope routes (issue 7), and the failed-authentication limit per client; absent: the defaults below. */
     rateLimit: Type.Optional(
       Type.Object(
         {
@@ -198,6 +198,26 @@ export const ConfigSchema = Type.Object(
           burst: Type.Integer({ minimum: 1, default: 60 }),
           /** Steady rate per token, requests per second (per API process). */
           perSecond: Type.Number({ exclusiveMinimum: 0, default: 10 }),
+          /**
+           * Failed authentications (401: wrong or missing API token, wrong webhook secret) per
+           * client address (the socket's; IPv6 per /64). Past the burst, every request from that
+           * address to a route that checks credentials gets 429 until the bucket refills.
+           */
+          failedAuth: Type.Optional(
+            Type.Object(
+              {
+                /** Independent of `rateLimit.enabled`. */
+                enabled: Type.Boolean({ default: true }),
+                /** Failures allowed at once after a quiet period. */
+                burst: Type.Integer({ minimum: 1, default: 10 }),
+                /** Failures refilled per second (0.1: one every 10 s), per API process. */
+                perSecond: Type.Number({ exclusiveMinimum: 0, default: 0.1 }),
+                /** Client addresses tracked at most (memory bound); the least recently seen go first. */
+                maxClients: Type.Integer({ minimum: 1, default: 10000 }),
+              },
+              { additionalProperties: false },
+            ),
+          ),
         },
         { additionalProperties: false },
       ),

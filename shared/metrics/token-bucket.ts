@@ -1,7 +1,7 @@
 /**
  * Token buckets in memory, one per key (an API token's fingerprint, or a client address): each
  * holds up to `burst` requests and refills `perSecond`. Per process: N API processes allow N times
- * the rate. Idle full buckets are forgotten first when more than `maxKeys` are held.
+ * the rate. When more than `maxKeys` are held, the least recently used buckets are forgotten.
  */
 
 export interface TokenBucketOptions {
@@ -53,6 +53,15 @@ export class TokenBuckets {
       return { allowed: true, remaining: Math.floor(b.tokens), retryAfterMs: 0 };
     }
     return { allowed: false, remaining: 0, retryAfterMs: Math.ceil(((1 - b.tokens) / perSecond) * 1000) };
+  }
+
+  /** `key`'s state now, taking nothing and remembering nothing new (an unknown key is full). */
+  peek(key: string): TakeResult {
+    const { burst, perSecond } = this.opts;
+    const b = this.#buckets.get(key);
+    const tokens = b ? Math.min(burst, b.tokens + ((this.#now() - b.at) / 1000) * perSecond) : burst;
+    if (tokens >= 1) return { allowed: true, remaining: Math.floor(tokens), retryAfterMs: 0 };
+    return { allowed: false, remaining: 0, retryAfterMs: Math.ceil(((1 - tokens) / perSecond) * 1000) };
   }
 
   #evict(): void {

@@ -2,12 +2,14 @@
  * API tokens and scopes. Each route declares its access in access.ts; this hook enforces it:
  * no token configured → scope routes are open; otherwise `Authorization: Bearer <token>` must match
  * a configured token (401) that carries the scope (403). Webhook routes (`sender`) authenticate
- * their senders themselves.
+ * their senders themselves. Every 401 counts against the client's address (auth-failure-limit.ts,
+ * `app.authFailures`); a client over that limit gets 429 before its credentials are looked at.
  */
 import fp from 'fastify-plugin';
 import { RecipeError } from '../../../shared/errors.js';
 import type { Scope } from '../../../shared/config/config-schema.js';
 import { accessOf, type Access } from '../access.js';
+import { AuthFailureLimit } from '../auth-failure-limit.js';
 import { bearerToken, matchSecret } from '../secret-compare.js';
 
 declare module 'fastify' {
@@ -15,12 +17,18 @@ declare module 'fastify' {
     /** Scopes of the presented API token (all of them when no tokens are configured). */
     scopes: Scope[];
   }
+  interface FastifyInstance {
+    /** Failed authentications per client address (webhook routes record theirs too). */
+    authFailures: AuthFailureLimit;
+  }
 }
 
 export default fp(
   async (app) => {
     const tokens = app.config.apiTokens;
     app.decorateRequest('scopes', null as unknown as Scope[]);
+    const failures = new AuthFailureLimit(app.config.rateLimit?.failedAuth ?? {});
+    app.decorate('authFailures', failures);
     app.addHook('onRoute', (route) => {
       const methods = Array.isArray(route.method) ? route.method : [route.method];
       for (const m of methods) {
@@ -31,12 +39,15 @@ export default fp(
           );
       }
     });
-    app.addHook('onRequest', async (req) => {
+    app.addHook('onRequest', async (req, reply) => {
       const method = req.method === 'HEAD' ? 'GET' : req.method;
       const access: Access | undefined = req.routeOptions.url
         ? accessOf(method, req.routeOptions.url)
         : 'open';
-      if (access === undefined || access === 'open' || access === 'sender') return;
+      if (access === undefined || access === 'open') return;
+      // Senders authenticate in their route (which checks the limit again once the body is read);
+      // a client already over the limit is refused before its body is read.
+      if (access === 'sender') return failures.refuse(req, reply) ? reply : undefined;
       // Loopback only when nothing forwarded the request: a reverse proxy on this host would
       // otherwise make every outside client look local.
       if (
@@ -49,16 +60,19 @@ export default fp(
         req.scopes = ['read', 'scan', 'admin'];
         return;
       }
+      if (failures.refuse(req, reply)) return reply;
       const presented = bearerToken(req.headers.authorization);
       const i = matchSecret(
         presented,
         tokens.map((t) => t.token),
       );
-      if (i < 0)
+      if (i < 0) {
+        failures.recordFailure(req);
         throw new RecipeError(
           'unauthorized',
           presented === undefined ? 'an API token is required' : 'unknown API token',
         );
+      }
       req.scopes = tokens[i]!.scopes;
       if (!(req.scopes as string[]).includes(access) && !req.scopes.includes('admin'))
         throw new RecipeError('forbidden', `this token lacks the ${access} scope`);

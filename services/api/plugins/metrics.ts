@@ -89,6 +89,14 @@ export default fp(
         name: 'guix_recipes_rate_limited_total',
         help: 'Requests refused with 429 by the per-token rate limit.',
       }).inc(undefined, app.rateLimited?.count ?? 0);
+      r.counter({
+        name: 'guix_recipes_auth_failures_total',
+        help: 'Failed authentications (401: wrong or missing API token, wrong webhook secret).',
+      }).inc(undefined, app.authFailures?.failures ?? 0);
+      r.counter({
+        name: 'guix_recipes_auth_failures_limited_total',
+        help: 'Requests refused with 429 because their client address failed authentication too often.',
+      }).inc(undefined, app.authFailures?.refused ?? 0);
       const depth = r.gauge({
         name: 'guix_recipes_queue_jobs',
         help: 'Jobs in the scan queue by state.',

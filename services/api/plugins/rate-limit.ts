@@ -8,14 +8,14 @@
  * Defaults (configuration `rateLimit`): burst 60 requests, refilled at 10 per second, per token
  * and per API process (memory-backed: N processes allow N times the rate).
  *
- * Registered after auth: its onRequest hook runs once the token has been checked.
+ * Registered after auth: its onRequest hook runs once the token has been checked. Wrong tokens
+ * never get here: auth-failure-limit.ts limits those per client address.
  */
 import { createHash } from 'node:crypto';
 import fp from 'fastify-plugin';
-import { RecipeError } from '../../../shared/errors.js';
 import { TokenBuckets } from '../../../shared/metrics/token-bucket.js';
 import { accessOf } from '../access.js';
-import { PROBLEM_CONTENT_TYPE, toProblem } from '../problem.js';
+import { replyRateLimited } from '../problem.js';
 import { bearerToken } from '../secret-compare.js';
 
 export interface RateLimitSettings {
@@ -59,16 +59,7 @@ export default fp(
       void reply.header('ratelimit-remaining', String(r.remaining));
       if (r.allowed) return;
       counter.count++;
-      const seconds = Math.max(1, Math.ceil(r.retryAfterMs / 1000));
-      const e = new RecipeError('rate-limited', `too many requests: try again in ${seconds} s`, {
-        retryAfterMs: r.retryAfterMs,
-      });
-      req.log.info({ code: e.code, retryAfterS: seconds }, 'rate limited');
-      return reply
-        .code(429)
-        .header('retry-after', String(seconds))
-        .type(PROBLEM_CONTENT_TYPE)
-        .send(toProblem(e, 429));
+      return replyRateLimited(req, reply, r.retryAfterMs, 'too many requests');
     });
   },
   { name: 'rate-limit', fastify: '5.x', dependencies: ['auth'] },

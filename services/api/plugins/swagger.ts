@@ -57,7 +57,7 @@ export default fp(
         info: {
           title: 'guix-recipes',
           version: pkg.version,
-          description: `${pkg.description}\n\nErrors are application/problem+json with a stable \`code\`. Scope routes need \`Authorization: Bearer <token>\` when API tokens are configured; tokens are rate-limited (429 with Retry-After).`,
+          description: `${pkg.description}\n\nErrors are application/problem+json with a stable \`code\`. Scope routes need \`Authorization: Bearer <token>\` when API tokens are configured; tokens are rate-limited (429 with Retry-After), and so are client addresses whose API tokens or webhook secrets keep failing (401s): past the limit, every credential-checked request from that address gets 429 until Retry-After.`,
         },
         components: {
           securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', description: 'An API token' } },

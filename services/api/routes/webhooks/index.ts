@@ -2,7 +2,8 @@
  * POST /v1/webhooks/<sender>: authenticate the sender, turn its body into pushes, pick the
  * registry from configuration, enqueue one job per manifest (a resolve job when only a tag is
  * known), answer 202 once queued. Everything else is acknowledged with 200 so that senders that
- * retry non-2xx forever (distribution) do not block. 401: bad secret; 413: body too large;
+ * retry non-2xx forever (distribution) do not block. 401: bad secret (counted against the client's
+ * address, then 429: auth-failure-limit.ts); 413: body too large;
  * 503: Redis unreachable (the sender retries, nothing is lost).
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
@@ -82,6 +83,8 @@ export default async function webhookRoutes(app: FastifyInstance): Promise<void>
       },
       async (req, reply) => {
         const counters = app.webhookCounters;
+        // Checked again here, right before the secret is: a client may have failed meanwhile.
+        if (app.authFailures.refuse(req, reply)) return reply;
         const query = req.query as { registry?: string };
         const rawBody = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
         const secrets = senderSecrets(app.config, sender.name, query.registry);
@@ -94,6 +97,7 @@ export default async function webhookRoutes(app: FastifyInstance): Promise<void>
               );
         if (matched < 0) {
           counters.add(sender.name, 'unauthorized');
+          app.authFailures.recordFailure(req);
           throw new RecipeError(
             'unauthorized',
             secrets.length === 0
