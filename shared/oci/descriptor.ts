@@ -65,6 +65,26 @@ export function formatPlatform(p: Platform): string {
   return `${p.os}/${p.architecture}${p.variant ? `/${p.variant}` : ''}`;
 }
 
+/** The variant a platform means when it names none, as containerd normalises them (arm64 is v8, ...). */
+function normalVariant(p: Platform): string | undefined {
+  const v = p.variant === '' ? undefined : p.variant;
+  if (p.architecture === 'arm64' && v === 'v8') return undefined;
+  if (p.architecture === 'amd64' && v === 'v1') return undefined;
+  if (p.architecture === 'arm' && v === undefined) return 'v7';
+  return v;
+}
+
+/**
+ * Does `have` (an index entry's platform) satisfy `want` (what the user asked for)? OS and
+ * architecture must be equal; a variant is compared only when `want` names one, after normalising
+ * the implied defaults (so `linux/arm64/v8` finds an `arm64` entry that states no variant).
+ */
+export function platformMatches(have: Platform | undefined, want: Platform): boolean {
+  if (have === undefined || have.os !== want.os || have.architecture !== want.architecture) return false;
+  if (want.variant === undefined || want.variant === '') return true;
+  return normalVariant(have) === normalVariant(want);
+}
+
 export function parsePlatform(s: string): Platform {
   const parts = s.split('/');
   if (parts.length < 2 || parts.length > 3 || parts.some((x) => !/^[a-z0-9._-]+$/i.test(x)))

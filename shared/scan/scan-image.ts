@@ -10,7 +10,13 @@
  * that for speed, and then the result says `verified: false`.
  */
 import { RecipeError, isRecipeError } from '../errors.js';
-import { formatPlatform, verifyBytes, type Descriptor, type Platform } from '../oci/descriptor.js';
+import {
+  formatPlatform,
+  platformMatches,
+  verifyBytes,
+  type Descriptor,
+  type Platform,
+} from '../oci/descriptor.js';
 import type { ImageSource } from '../oci/image-source.js';
 import { isIndexMediaType, layerCompression } from '../oci/media-types.js';
 import { readLayer } from '../layers/read-layer.js';
@@ -133,14 +139,6 @@ function isAttestation(d: Descriptor): boolean {
   return (
     d.annotations?.['vnd.docker.reference.type'] === 'attestation-manifest' ||
     (d.platform?.os === 'unknown' && d.platform.architecture === 'unknown')
-  );
-}
-
-function platformMatches(have: Platform, want: Platform): boolean {
-  return (
-    have.os === want.os &&
-    have.architecture === want.architecture &&
-    (!want.variant || have.variant === want.variant)
   );
 }
 

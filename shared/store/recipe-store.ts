@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Descriptor, Digest, Platform } from '../oci/descriptor.js';
-import { formatPlatform } from '../oci/descriptor.js';
+import { platformMatches } from '../oci/descriptor.js';
 import { isIndexMediaType } from '../oci/media-types.js';
 import type { Recipe, RecipeDependency } from '../guix/recipe.js';
 import type { ImageScan, ScanResult } from '../scan/scan-result.js';
@@ -427,8 +427,7 @@ export class RecipeStore {
   ): Promise<StoredResult | undefined> {
     const top = await this.getResult(indexDigest, opts);
     if (top?.kind !== 'index') return top;
-    const want = formatPlatform(platform);
-    const entry = top.platforms.find((p) => p.platform && formatPlatform(p.platform) === want);
+    const entry = top.platforms.find((p) => platformMatches(p.platform ?? undefined, platform));
     if (!entry) return undefined;
     return this.getResult(entry.digest, opts);
   }

@@ -7,7 +7,7 @@
  */
 import { parseArgs } from 'node:util';
 import { RecipeError } from '../../../shared/errors.js';
-import { formatPlatform, parsePlatform } from '../../../shared/oci/descriptor.js';
+import { formatPlatform, parsePlatform, platformMatches } from '../../../shared/oci/descriptor.js';
 import type { Platform } from '../../../shared/oci/descriptor.js';
 import { isIndexMediaType } from '../../../shared/oci/media-types.js';
 import { buildRecipe, renderChannels, renderManifest } from '../../../shared/guix/build-recipe.js';
@@ -203,15 +203,6 @@ async function inspectProfile(
   return 0;
 }
 
-function samePlatform(a: Platform | undefined, want: Platform): boolean {
-  return (
-    a !== undefined &&
-    a.os === want.os &&
-    a.architecture === want.architecture &&
-    (want.variant === undefined || a.variant === want.variant)
-  );
-}
-
 /** The result `--platform` asks for: the only one of a single image, else the matching one. */
 export function selectResult(scan: ImageScan, platform: Platform): ScanResult {
   const only = scan.results[0];
@@ -222,7 +213,7 @@ export function selectResult(scan: ImageScan, platform: Platform): ScanResult {
   ) {
     return only;
   }
-  const match = scan.results.find((r) => samePlatform(r.platform, platform));
+  const match = scan.results.find((r) => platformMatches(r.platform, platform));
   if (match) return match;
   const have = scan.results.map((r) => (r.platform ? formatPlatform(r.platform) : 'unknown')).join(', ');
   throw new RecipeError(
