@@ -80,6 +80,16 @@ void test('docker-archive: missing files and non-archives are clear errors', asy
   );
 });
 
+void test('docker-archive:PATH:REF takes a REF with a colon (name:tag), as skopeo does', async () => {
+  const path = join(process.cwd(), FIX, 'seed-python-numpy', 'image.tar.gz');
+  const src = await openDockerArchiveTransport(`${path}:python-python-numpy:latest`, { signal: signal() });
+  assert.match((await src.manifest({ signal: signal() })).descriptor.digest, /^sha256:/);
+  await assert.rejects(
+    openDockerArchiveTransport(`${path}:python-python-numpy:other`, { signal: signal() }),
+    (e) => isRecipeError(e, 'not-found') && /no image tagged python-python-numpy:other/.test(e.message),
+  );
+});
+
 void test('oci layout: a tampered blob fails at the end of its stream with digest-mismatch', async () => {
   const tar = join(tmp, 'v3.tar');
   cpSync(join(FIX, 'v3', 'image.tar.gz'), `${tar}.gz`);

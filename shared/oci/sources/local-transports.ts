@@ -1,7 +1,7 @@
 /**
  * The local transports as skopeo spells them, from the text after the prefix to an ImageSource:
  * `docker-archive:PATH[:REF]`, `oci-archive:PATH[:REF]`, `oci:DIR[:REF]`. A PATH that exists as
- * given is taken whole (paths may hold colons); otherwise the text after the last colon is the REF.
+ * given is taken whole (paths may hold colons); otherwise the path ends at a colon (see splitRef).
  */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -20,9 +20,16 @@ export interface LocalTransportOptions {
 function splitRef(rest: string, cwd: string): { path: string; ref: string | undefined } {
   if (rest === '') throw new RecipeError('usage', 'a path is required after the transport');
   if (existsSync(resolve(cwd, rest))) return { path: resolve(cwd, rest), ref: undefined };
-  const i = rest.lastIndexOf(':');
-  if (i <= 0) return { path: resolve(cwd, rest), ref: undefined };
-  return { path: resolve(cwd, rest.slice(0, i)), ref: rest.slice(i + 1) };
+  // The REF itself may hold colons (`name:tag`): the path ends at the first colon whose prefix
+  // exists; when none does, at the first colon, as skopeo splits it.
+  let first = -1;
+  for (let i = rest.indexOf(':'); i > 0; i = rest.indexOf(':', i + 1)) {
+    if (first < 0) first = i;
+    if (existsSync(resolve(cwd, rest.slice(0, i))))
+      return { path: resolve(cwd, rest.slice(0, i)), ref: rest.slice(i + 1) };
+  }
+  if (first <= 0) return { path: resolve(cwd, rest), ref: undefined };
+  return { path: resolve(cwd, rest.slice(0, first)), ref: rest.slice(first + 1) };
 }
 
 export function openDockerArchiveTransport(rest: string, opts: LocalTransportOptions): Promise<ImageSource> {
