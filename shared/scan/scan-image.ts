@@ -62,6 +62,10 @@ export interface ScanOptions {
   /** Most child manifests (images and nested indexes) read for one reference: an index's fan-out
    *  times its nesting stays bounded. Default 256. */
   maxManifests?: number;
+  /** Most layers of one image: each layer read re-checks the overlay of those above it, so the work
+   *  grows with layers squared. Default 1000 (guix pack --max-layers defaults to 100; Docker's
+   *  overlay driver stops at 128). */
+  maxLayers?: number;
 }
 
 const MiB = 1024 * 1024;
@@ -69,6 +73,8 @@ const MiB = 1024 * 1024;
 const MAX_INDEX_DEPTH = 2;
 /** Default of `maxManifests`: far above any real multi-platform image, far below 10,000 x 10,000. */
 const DEFAULT_MAX_MANIFESTS = 256;
+/** Default of `maxLayers`. */
+const DEFAULT_MAX_LAYERS = 1000;
 
 /** Scan the image (or every platform of the index) `source` names. Failures are RecipeErrors. */
 export async function scanImage(source: ImageSource, opts: ScanOptions): Promise<ImageScan> {
@@ -180,6 +186,15 @@ async function scanOneImage(
     return withPlatform({ kind: 'not-guix', manifest: desc, reason: cls.reason }, platform);
   const pointed = cls.kind === 'guix' ? cls.profile : null;
 
+  const maxLayers = opts.maxLayers ?? DEFAULT_MAX_LAYERS;
+  if (m.layers.length > maxLayers)
+    throw new RecipeError(
+      'size-limit',
+      `the image has ${m.layers.length} layers, more than the ${maxLayers} read`,
+      {
+        details: { layers: m.layers.length, maxLayers },
+      },
+    );
   const finder = new ProfileFinder(source, m.layers, scan, opts);
   const found = await finder.find(pointed);
   if (found === undefined) {

@@ -270,3 +270,32 @@ void test('oversized manifest and config JSON are refused before reading', async
     rejectsWith('size-limit'),
   );
 });
+
+void test('an image with more layers than maxLayers is size-limit before any layer is read', async () => {
+  const empty = await tarOf([]);
+  const img = imageOf(
+    Array.from({ length: 12 }, () => empty),
+    guixConfig(),
+  );
+  const source = sourceOf(img);
+  await assert.rejects(
+    scanImage(source, { signal: signal(), maxLayers: 10 }),
+    (e) => isRecipeError(e, 'size-limit') && /12 layers, more than the 10/.test(e.message),
+  );
+  const layerDigests = new Set(img.layers.map((l) => l.digest));
+  assert.equal(source.fetched.filter((d) => layerDigests.has(d)).length, 0, 'no layer may be fetched');
+  // At the limit the scan goes ahead (and finds no profile in empty layers).
+  const ok = await scanImage(
+    sourceOf(
+      imageOf(
+        Array.from({ length: 10 }, () => empty),
+        guixConfig(),
+      ),
+    ),
+    {
+      signal: signal(),
+      maxLayers: 10,
+    },
+  );
+  assert.equal(ok.results[0]?.kind, 'no-profile');
+});
