@@ -26,14 +26,41 @@ export const REDACT_PATHS = [
   'config.redis.url',
 ];
 
-/** A URL with its query string values hidden. */
+/**
+ * Query parameters whose values are logged: the API's own lookup parameters, none of them a secret.
+ * Every other value (the `token` of Docker Hub, Quay and ACR webhooks, anything unknown) is hidden,
+ * so a parameter added later stays secret until it is listed here.
+ */
+const LOGGED_PARAMS = new Set([
+  'registry',
+  'image',
+  'package',
+  'channel',
+  'commit',
+  'store-path',
+  'from',
+  'to',
+  'platform',
+  'style',
+  'printer',
+  'state',
+  'limit',
+  'offset',
+  'format',
+]);
+
+/** A URL with the values of its query parameters hidden, but for LOGGED_PARAMS. */
 export function redactQuery(url: string): string {
   const q = url.indexOf('?');
   if (q < 0) return url;
   return `${url.slice(0, q)}?${url
     .slice(q + 1)
     .split('&')
-    .map((kv) => `${kv.split('=')[0] ?? ''}=[redacted]`)
+    .map((kv) => {
+      const eq = kv.indexOf('=');
+      const name = eq < 0 ? kv : kv.slice(0, eq);
+      return eq >= 0 && LOGGED_PARAMS.has(name.toLowerCase()) ? kv : `${name}=[redacted]`;
+    })
     .join('&')}`;
 }
 

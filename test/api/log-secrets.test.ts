@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
 import { startApiEnv, TOKENS } from './api-env.js';
+import { redactQuery } from '../../services/api/logger.js';
 
 void test('no secret reaches a log line; one line per request', async (t) => {
   const stream = new PassThrough();
@@ -107,4 +108,20 @@ void test('logged errors show type, code, message and causes, never request opti
     assert.equal(lines[1]!.err?.code, 'registry-error');
     assert.equal((lines[1]!.err?.cause as { code?: string }).code, 'ECONNREFUSED');
   }
+});
+
+void test('request URLs keep the values of lookup parameters and hide every other value', () => {
+  assert.equal(
+    redactQuery('/v1/recipes?store-path=/gnu/store/abc-python&limit=5'),
+    '/v1/recipes?store-path=/gnu/store/abc-python&limit=5',
+  );
+  assert.equal(
+    redactQuery('/v1/webhooks/dockerhub?token=hunter2&registry=docker.io'),
+    '/v1/webhooks/dockerhub?token=[redacted]&registry=docker.io',
+  );
+  assert.equal(
+    redactQuery('/x?Token=a&unknown=b&flag'),
+    '/x?Token=[redacted]&unknown=[redacted]&flag=[redacted]',
+  );
+  assert.equal(redactQuery('/v1/scans'), '/v1/scans');
 });
