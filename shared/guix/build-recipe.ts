@@ -8,7 +8,7 @@ import type { Datum } from './sexp/datum.js';
 import type { PrinterStyle } from './sexp/pretty-print.js';
 import type { readDatum } from './sexp/reader.js';
 import { assqRef } from './alist.js';
-import { decodeManifest, readManifest } from './manifest.js';
+import { readManifest } from './manifest.js';
 import type { Manifest, ManifestEntry } from './manifest.js';
 import { entryProvenance } from './provenance.js';
 import { collectChannels, exportChannels } from './export-channels.js';
@@ -27,11 +27,6 @@ export interface BuildRecipeOptions {
 /** Read, decode and export a profile manifest's text. Throws RecipeError (parse-error, size-limit, ...). */
 export function buildRecipe(manifestText: string, opts: BuildRecipeOptions): Recipe {
   return recipeFromManifest(readManifest(manifestText, opts.reader), opts);
-}
-
-/** The same from a manifest datum already read. */
-export function buildRecipeFromDatum(sexp: Datum, opts: { profile: string | null }): Recipe {
-  return recipeFromManifest(decodeManifest(sexp), opts);
 }
 
 /** The Recipe of a decoded manifest: packages, channels as exported, both default texts. */
