@@ -17,12 +17,16 @@ export function disallowedAddressReason(address: string): string | undefined {
   return 'not an IP address';
 }
 
-function v4Reason([a, b]: [number, number, number, number]): string | undefined {
+function v4Reason([a, b, c]: [number, number, number, number]): string | undefined {
   if (a === 0) return 'unspecified';
   if (a === 127) return 'loopback';
   if (a === 169 && b === 254) return 'link-local';
   if (a === 10 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168)) return 'private';
   if (a === 100 && b >= 64 && b <= 127) return 'shared address space';
+  // IETF protocol assignments (192.0.0.0/24) and benchmarking networks (198.18.0.0/15): special-purpose
+  // ranges (RFC 6890) some networks route internally.
+  if (a === 192 && b === 0 && c === 0) return 'special-purpose';
+  if (a === 198 && (b === 18 || b === 19)) return 'special-purpose';
   if (a >= 224) return 'multicast or reserved';
   return undefined;
 }
@@ -53,6 +57,18 @@ function v6Reason(address: string): string | undefined {
   if (zeroPrefix && g4 === 0 && g5 === 0xffff) return v4Reason([g6 >> 8, g6 & 0xff, g7 >> 8, g7 & 0xff]); // ::ffff:a.b.c.d
   if (zeroPrefix && g4 === 0 && g5 === 0 && g6 === 0 && g7 === 0) return 'unspecified';
   if (zeroPrefix && g4 === 0 && g5 === 0 && g6 === 0 && g7 === 1) return 'loopback';
+  const embedded = (hi: number, lo: number): [number, number, number, number] => [
+    hi >> 8,
+    hi & 0xff,
+    lo >> 8,
+    lo & 0xff,
+  ];
+  // IPv4-compatible ::a.b.c.d (deprecated): the IPv4 address decides.
+  if (zeroPrefix && g4 === 0 && g5 === 0) return v4Reason(embedded(g6, g7)) ?? 'IPv4-compatible';
+  // NAT64 64:ff9b::/96 and 6to4 2002::/16 reach the IPv4 address they embed.
+  if (g0 === 0x64 && g[1] === 0xff9b && g[2] === 0 && g[3] === 0 && g4 === 0 && g5 === 0)
+    return v4Reason(embedded(g6, g7));
+  if (g0 === 0x2002) return v4Reason(embedded(g[1]!, g[2]!));
   if ((g0 & 0xffc0) === 0xfe80) return 'link-local';
   if ((g0 & 0xfe00) === 0xfc00) return 'private';
   if ((g0 & 0xff00) === 0xff00) return 'multicast';

@@ -97,9 +97,27 @@ void test('addresses: loopback, link-local, private, unspecified are refused; pu
     '::ffff:127.0.0.1',
     '::ffff:a9fe:a9fe',
     '100.64.0.1',
+    '192.0.0.1',
+    '198.18.0.1',
+    '198.19.255.1',
+    '::10.0.0.1',
+    '::8.8.8.8',
+    '64:ff9b::a9fe:a9fe',
+    '64:ff9b::7f00:1',
+    '2002:a9fe:a9fe::1',
+    '2002:c0a8:101::1',
   ])
     assert.ok(disallowedAddressReason(a), `${a} should be refused`);
-  for (const a of ['8.8.8.8', '172.32.0.1', '192.169.0.1', '2001:4860:4860::8888', '1.1.1.1'])
+  for (const a of [
+    '8.8.8.8',
+    '172.32.0.1',
+    '192.169.0.1',
+    '2001:4860:4860::8888',
+    '1.1.1.1',
+    '198.20.0.1',
+    '64:ff9b::808:808',
+    '2002:808:808::1',
+  ])
     assert.equal(disallowedAddressReason(a), undefined, a);
 });
 
