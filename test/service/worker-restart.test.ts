@@ -4,10 +4,10 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, request, type Server, type ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { Queue } from 'bullmq';
-import { startRedis, freePort, type RedisHarness } from '../harness/redis.js';
+import { startRedis, type RedisHarness } from '../harness/redis.js';
+import { startHoldingProxy, type HoldingProxy } from '../harness/holding-proxy.js';
 import { startRegistry, type RunningRegistry } from '../harness/registry.js';
 import { pushFixture, tempDir, FIXTURES_DIR } from '../harness/skopeo.js';
 import { closeRedis, type RedisClient } from '../../shared/store/redis-connection.js';
@@ -20,43 +20,21 @@ import { spawnService, waitFor, type ServiceProcess } from './service-process.js
 void describe('worker restart in the middle of a scan', () => {
   let h: RedisHarness;
   let reg: RunningRegistry;
-  let proxy: Server;
+  let proxy: HoldingProxy;
   let work: string;
   let redis: RedisClient;
-  const held: ServerResponse[] = [];
-  let hold = true;
-  let blobRequests = 0;
   const procs: ServiceProcess[] = [];
 
   before(async () => {
     h = await startRedis();
     reg = await startRegistry();
     work = await tempDir('gr-restart-');
-    const port = await freePort();
-    proxy = createServer((req, res) => {
-      const isBlob = /\/blobs\/sha256:/.test(req.url ?? '');
-      if (isBlob) blobRequests++;
-      if (isBlob && hold) {
-        held.push(res); // never answered: the scan hangs here until its worker dies
-        return;
-      }
-      const up = request(
-        { host: '127.0.0.1', port: reg.port, method: req.method, path: req.url, headers: req.headers },
-        (r) => {
-          res.writeHead(r.statusCode ?? 502, r.headers);
-          r.pipe(res);
-        },
-      );
-      up.on('error', () => res.destroy());
-      req.pipe(up);
-    });
-    await new Promise<void>((r) => proxy.listen(port, '127.0.0.1', r));
+    proxy = await startHoldingProxy(reg.port);
     redis = h.connect('blocking');
   });
   after(async () => {
     for (const p of procs) await p.kill();
-    for (const r of held) r.destroy();
-    await new Promise((r) => proxy?.close(r));
+    await proxy?.close();
     if (redis) await closeRedis(redis);
     await reg?.stop();
     await h?.stop();
@@ -64,7 +42,7 @@ void describe('worker restart in the middle of a scan', () => {
   });
 
   void it('recovers the job of a killed worker and completes it in another process', async () => {
-    const proxyHost = `127.0.0.1:${(proxy.address() as { port: number }).port}`;
+    const proxyHost = proxy.host;
     const pushedImg = await pushFixture('two-channels', `${reg.host}/guix/restart:v1`, 'v2s2', work);
     const cfgFile = join(work, 'config.json');
     writeFileSync(
@@ -99,14 +77,14 @@ void describe('worker restart in the middle of a scan', () => {
       procs.push(first);
       await waitFor(
         'the first worker to be reading a blob',
-        async () => (blobRequests > 0 ? true : undefined),
+        async () => (proxy.blobRequests > 0 ? true : undefined),
         30000,
       );
       assert.equal((await store.getImage(img))?.state, 'running');
       assert.equal(await (await queue.getJob(id))!.getState(), 'active');
       await first.kill(); // SIGKILL: no goodbye, the lock is left to expire
-      for (const r of held.splice(0)) r.destroy();
-      hold = false;
+      proxy.dropHeld();
+      proxy.hold = false;
 
       const second = spawnService('worker', { cwd: work, env });
       procs.push(second);

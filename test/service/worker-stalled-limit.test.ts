@@ -6,10 +6,10 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { rmSync, writeFileSync } from 'node:fs';
-import { createServer, request, type Server, type ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { Queue } from 'bullmq';
-import { startRedis, freePort, type RedisHarness } from '../harness/redis.js';
+import { startRedis, type RedisHarness } from '../harness/redis.js';
+import { startHoldingProxy, type HoldingProxy } from '../harness/holding-proxy.js';
 import { startRegistry, type RunningRegistry } from '../harness/registry.js';
 import { pushFixture, tempDir } from '../harness/skopeo.js';
 import { closeRedis, type RedisClient } from '../../shared/store/redis-connection.js';
@@ -22,41 +22,21 @@ import { spawnService, waitFor, type ServiceProcess } from './service-process.js
 void describe('a scan past worker.maxStalledCount', () => {
   let h: RedisHarness;
   let reg: RunningRegistry;
-  let proxy: Server;
+  let proxy: HoldingProxy;
   let work: string;
   let redis: RedisClient;
-  const held: ServerResponse[] = [];
-  let blobRequests = 0;
   const procs: ServiceProcess[] = [];
 
   before(async () => {
     h = await startRedis();
     reg = await startRegistry();
     work = await tempDir('gr-stalled-');
-    const port = await freePort();
-    proxy = createServer((req, res) => {
-      if (/\/blobs\/sha256:/.test(req.url ?? '')) {
-        blobRequests++;
-        held.push(res); // never answered: a scan hangs here until its worker dies
-        return;
-      }
-      const up = request(
-        { host: '127.0.0.1', port: reg.port, method: req.method, path: req.url, headers: req.headers },
-        (r) => {
-          res.writeHead(r.statusCode ?? 502, r.headers);
-          r.pipe(res);
-        },
-      );
-      up.on('error', () => res.destroy());
-      req.pipe(up);
-    });
-    await new Promise<void>((r) => proxy.listen(port, '127.0.0.1', r));
+    proxy = await startHoldingProxy(reg.port);
     redis = h.connect('blocking');
   });
   after(async () => {
     for (const p of procs) await p.kill();
-    for (const r of held) r.destroy();
-    await new Promise((r) => proxy?.close(r));
+    await proxy?.close();
     if (redis) await closeRedis(redis);
     await reg?.stop();
     await h?.stop();
@@ -64,7 +44,7 @@ void describe('a scan past worker.maxStalledCount', () => {
   });
 
   void it('records the stalled-limit failure; keeps a failure the processor recorded', async () => {
-    const proxyHost = `127.0.0.1:${(proxy.address() as { port: number }).port}`;
+    const proxyHost = proxy.host;
     const pushed = await pushFixture('two-channels', `${reg.host}/guix/stalls:v1`, 'v2s2', work);
     const cfgFile = join(work, 'config.json');
     writeFileSync(
@@ -98,11 +78,11 @@ void describe('a scan past worker.maxStalledCount', () => {
       const first = spawnService('worker', { cwd: work, env });
       procs.push(first);
       await waitFor('the first worker to be reading a blob', async () =>
-        blobRequests > 0 ? true : undefined,
+        proxy.blobRequests > 0 ? true : undefined,
       );
       assert.equal((await store.getImage(img))?.state, 'running');
       await first.kill(); // SIGKILL mid-scan: the job stalls once, maxStalledCount is 0
-      const blobsBefore = blobRequests;
+      const blobsBefore = proxy.blobRequests;
 
       const second = spawnService('worker', { cwd: work, env });
       procs.push(second);
@@ -120,7 +100,7 @@ void describe('a scan past worker.maxStalledCount', () => {
       const job = await queue.getJob(id);
       assert.equal(await job?.getState(), 'failed');
       assert.equal(job?.failedReason, 'job stalled more than allowable limit');
-      assert.equal(blobRequests, blobsBefore, 'BullMQ failed it without running the scan again');
+      assert.equal(proxy.blobRequests, blobsBefore, 'BullMQ failed it without running the scan again');
       assert.match(second.output(), /stalled 1 time/);
 
       // A failure the processor records (a manifest that is not there: not-found, permanent) is
