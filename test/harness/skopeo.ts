@@ -5,7 +5,7 @@
  */
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream, createWriteStream, readdirSync, statSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +14,11 @@ import { fileURLToPath } from 'node:url';
 import { createGunzip } from 'node:zlib';
 
 export const FIXTURES_DIR = fileURLToPath(new URL('../fixtures/guix-images/', import.meta.url));
+
+/** Every fixture image folder, sorted: tests iterate it rather than a hard-coded list. */
+export const FIXTURE_NAMES: readonly string[] = readdirSync(FIXTURES_DIR)
+  .filter((n) => statSync(join(FIXTURES_DIR, n)).isDirectory())
+  .sort();
 
 /** `{ username, password }` for a registry behind auth. */
 export interface PushCredentials {

@@ -6,7 +6,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { readdirSync, statSync } from 'node:fs';
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -18,7 +17,7 @@ import { isRecipeError } from '../../shared/errors.js';
 import type { Descriptor } from '../../shared/oci/descriptor.js';
 import { startRegistry, type RunningRegistry } from '../harness/registry.js';
 import {
-  FIXTURES_DIR,
+  FIXTURE_NAMES,
   pushFixture,
   tempDir,
   unpackFixture,
@@ -27,9 +26,7 @@ import {
   type PushedImage,
 } from '../harness/skopeo.js';
 
-const FIXTURES = readdirSync(FIXTURES_DIR)
-  .filter((n) => statSync(join(FIXTURES_DIR, n)).isDirectory())
-  .sort();
+const FIXTURES = FIXTURE_NAMES;
 const FORMATS: PushFormat[] = ['v2s2', 'oci', 'oci-zstd'];
 const LAYER_TYPE: Record<PushFormat, string> = {
   v2s2: 'application/vnd.docker.image.rootfs.diff.tar.gzip',

@@ -6,7 +6,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { scanImage } from '../../shared/scan/scan-image.js';
@@ -15,6 +15,7 @@ import { formatPlatform } from '../../shared/oci/descriptor.js';
 import { runCli } from '../../services/cli/run-cli.js';
 import { startRegistry, type RunningRegistry } from '../harness/registry.js';
 import {
+  FIXTURE_NAMES,
   FIXTURES_DIR,
   pushArchive,
   pushIndex,
@@ -24,9 +25,7 @@ import {
   type PushedImage,
 } from '../harness/skopeo.js';
 
-const FIXTURES = readdirSync(FIXTURES_DIR)
-  .filter((n) => statSync(join(FIXTURES_DIR, n)).isDirectory())
-  .sort();
+const FIXTURES = FIXTURE_NAMES;
 const FORMATS: PushFormat[] = ['v2s2', 'oci', 'oci-zstd'];
 const signal = () => AbortSignal.timeout(60_000);
 
