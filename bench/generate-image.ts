@@ -20,7 +20,7 @@ import { pipeline } from 'node:stream/promises';
 import { createGunzip, createGzip } from 'node:zlib';
 import tar from 'tar-stream';
 import { buildRecipe } from '../shared/guix/build-recipe.js';
-import type { Compression } from '../shared/oci/media-types.js';
+import type { Compression } from '../shared/content/media-types.js';
 
 export type Position = 'start' | 'middle' | 'end';
 

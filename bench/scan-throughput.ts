@@ -12,8 +12,8 @@
  *   one gunzip of the archive file (informational: two passes are inherent to the format).
  */
 import { stat } from 'node:fs/promises';
-import { hasNativeZstd } from '../shared/layers/inflate.js';
-import type { ImageSource } from '../shared/oci/image-source.js';
+import { hasNativeZstd } from '../shared/archive/inflate.js';
+import type { ImageSource } from '../shared/content/image-source.js';
 import { openDockerArchive } from '../shared/oci/sources/docker-archive-source.js';
 import { openOciLayout } from '../shared/oci/sources/oci-layout-source.js';
 import { scanImage, type ScanOptions } from '../shared/scan/scan-image.js';

@@ -1,6 +1,6 @@
 /**
  * Who may call what: the one access table. Every route registered by the app looks itself up here
- * (a route missing from the table fails at startup), and issue 7's access tests read it.
+ * (a route missing from the table fails at startup), and the access tests read it.
  *   - a scope (`read`, `scan`, `admin`): an API token carrying it, when tokens are configured;
  *     with no tokens configured these routes are open (and the server stays on loopback);
  *   - `open`: anyone;
@@ -26,7 +26,7 @@ export const ACCESS: Readonly<Record<string, Access>> = {
   'GET /v1/recipes/:digest': 'read',
   'GET /v1/recipes/:digest/channels.scm': 'read',
   'GET /v1/recipes/:digest/manifest.scm': 'read',
-  // Issue 7: queries, diff, retry, metrics, the contract and its UI.
+  // Queries, diff, retry, metrics, the contract and its UI.
   'GET /v1/recipes': 'read',
   'GET /v1/images': 'read',
   'GET /v1/diff': 'read',

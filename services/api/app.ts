@@ -30,7 +30,7 @@ export const app = fp<AppOptions>(
     await fastify.register(services, opts);
     await fastify.register(errors);
     await fastify.register(auth);
-    // Issue 7: contract (before any route: it learns them from onRoute), limits, metrics, logs.
+    // The contract (before any route: it learns them from onRoute), limits, metrics, logs.
     await fastify.register(swagger);
     await fastify.register(rateLimit);
     await fastify.register(metrics);

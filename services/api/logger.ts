@@ -1,6 +1,6 @@
 /**
  * pino options: secrets never reach a log line. Redaction by key (authorization headers, tokens,
- * passwords), a URL serializer that drops query strings (issue 6's `?token=`), and an error
+ * passwords), a URL serializer that drops query strings (webhook senders' `?token=`), and an error
  * serializer that keeps only an error's type, code, message and stack (and those of its causes):
  * library errors carry their request options (undici: headers with `authorization`, URLs with
  * `?token=`) as enumerable properties, which pino's default serializer would print.
@@ -18,7 +18,7 @@ export const REDACT_PATHS = [
   '*.secret',
   'config.webhooks.secret',
   'config.apiTokens',
-  // Issue 7: the nested secrets of a logged configuration (registry credentials, Redis password).
+  // The nested secrets of a logged configuration (registry credentials, Redis password).
   'config.registries[*].password',
   'config.registries[*].token',
   'config.registries[*].webhook.secret',

@@ -1,4 +1,4 @@
-/** Webhook deliveries counted by sender and outcome (issue 7 exports them as Prometheus metrics). */
+/** Webhook deliveries counted by sender and outcome (exported as Prometheus metrics). */
 export type WebhookOutcome =
   'queued' | 'duplicate' | 'ignored' | 'unconfigured' | 'unauthorized' | 'invalid' | 'unavailable';
 

@@ -6,7 +6,7 @@
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { RecipeError } from '../../shared/errors.js';
-import type { ImageSource } from '../../shared/oci/image-source.js';
+import type { ImageSource } from '../../shared/content/image-source.js';
 import { registrySource } from '../../shared/oci/sources/registry-source.js';
 import {
   openDockerArchiveTransport,

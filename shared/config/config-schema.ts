@@ -5,11 +5,11 @@
  */
 import { Type, type Static } from 'typebox';
 
-/** Access scopes an API token can carry (issue 7's access table names which route needs which). */
+/** Access scopes an API token can carry (services/api/access.ts names which route needs which). */
 export const SCOPES = ['read', 'scan', 'admin'] as const;
 export type Scope = (typeof SCOPES)[number];
 
-/** Webhook senders that can announce pushes (issue 6 adds the others onto the same path). */
+/** Webhook senders that can announce pushes. */
 export const SENDERS = ['distribution', 'harbor', 'github', 'dockerhub', 'quay', 'acr', 'gitlab'] as const;
 export type Sender = (typeof SENDERS)[number];
 
@@ -189,7 +189,7 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
-    /** Per-token rate limit of the API's scope routes (issue 7), and the failed-authentication limit per client; absent: the defaults below. */
+    /** Per-token rate limit of the API's scope routes, and the failed-authentication limit per client; absent: the defaults below. */
     rateLimit: Type.Optional(
       Type.Object(
         {

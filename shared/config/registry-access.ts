@@ -3,8 +3,9 @@
  * (credentials from configuration, never from job data) and a tag resolved to the digest the
  * registry serves now (manifest HEAD). Only configured registries are reachable.
  */
-import type { ImageSource } from '../oci/image-source.js';
-import type { Digest } from '../oci/descriptor.js';
+import type { ImageSource } from '../content/image-source.js';
+import type { Digest } from '../content/digest.js';
+import type { ImageRef, TagRef } from '../oci/reference.js';
 import { RegistryClient } from '../oci/registry-client.js';
 import { RegistrySource } from '../oci/sources/registry-source.js';
 import {
@@ -14,20 +15,11 @@ import {
 } from '../oci/registry-config.js';
 import type { Config, RegistryConfig as ConfiguredRegistry } from './config-schema.js';
 
-export interface ImageCoordinates {
-  registry: string;
-  repository: string;
-  digest: Digest;
-}
-
 export interface RegistryAccess {
   /** The image `registry/repository@digest`, or `host-not-allowed` when the registry is not configured. */
-  source(img: ImageCoordinates): ImageSource;
+  source(img: ImageRef): ImageSource;
   /** The digest `registry/repository:tag` points at now; `not-found` when the tag does not exist. */
-  resolveTag(
-    ref: { registry: string; repository: string; tag: string },
-    opts: { signal: AbortSignal },
-  ): Promise<Digest>;
+  resolveTag(ref: TagRef, opts: { signal: AbortSignal }): Promise<Digest>;
   /** Release connections. */
   close(): Promise<void>;
 }

@@ -11,7 +11,7 @@
  *   layer_cache_requests_total{result}   counter: hit | miss (countingLayerCache)
  *   recipes_stored_total{kind}           counter: recipe | index | no-profile | not-guix results written
  */
-import type { Digest } from '../oci/descriptor.js';
+import type { Digest } from '../content/digest.js';
 import type { LayerCache, LayerSummary } from '../scan/layer-cache.js';
 import { MetricsRegistry, SECONDS_BUCKETS, type SampleStore } from './registry.js';
 

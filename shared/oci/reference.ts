@@ -1,11 +1,16 @@
 /**
- * Image references, parsed and normalised the way Docker does (distribution/reference):
+ * An image's identity, in one place: references parsed and normalised the way Docker does
+ * (distribution/reference), their canonical strings, and the ids derived from them (the scan id,
+ * the BullMQ job ids, the store's record keys).
+ *
+ * Normalisation:
  * `nginx` is `docker.io/library/nginx:latest`, `index.docker.io` is `docker.io`, the first path
  * component is a registry only when it has a `.` or a `:`, is `localhost`, or has upper case.
  * Grammar: https://github.com/distribution/distribution/blob/main/reference/reference.go
  */
+import { createHash } from 'node:crypto';
 import { RecipeError } from '../errors.js';
-import { isDigest, type Digest } from './descriptor.js';
+import { isDigest, type Digest } from '../content/digest.js';
 
 /** A fully normalised image reference. */
 export interface Reference {
@@ -17,6 +22,20 @@ export interface Reference {
   tag?: string;
   /** The manifest digest; wins over the tag. */
   digest?: Digest;
+}
+
+/** A repository of a registry: where tags and manifests live. */
+export type RepositoryName = Pick<Reference, 'registry' | 'repository'>;
+
+/** One image: a repository pinned to a manifest digest. A tag, when present, is informational. */
+export interface ImageRef extends RepositoryName {
+  digest: Digest;
+  tag?: string;
+}
+
+/** A tag of a repository, not yet resolved to a digest. */
+export interface TagRef extends RepositoryName {
+  tag: string;
 }
 
 /** Docker Hub's name in references. */
@@ -114,6 +133,51 @@ export function parseReference(input: string): Reference {
 /** The canonical string: `host/repo[:tag][@digest]` (no transport prefix). */
 export function formatReference(ref: Reference): string {
   return `${ref.registry}/${ref.repository}${ref.tag !== undefined ? `:${ref.tag}` : ''}${ref.digest !== undefined ? `@${ref.digest}` : ''}`;
+}
+
+/** `host/repo@digest`: the canonical name of one image (the tag left out), as stored and logged. */
+export function imageName(img: ImageRef): string {
+  return formatReference({ registry: img.registry, repository: img.repository, digest: img.digest });
+}
+
+/** `host/repo:tag`: the canonical name of a tag. */
+export function tagName(ref: TagRef): string {
+  return formatReference({ registry: ref.registry, repository: ref.repository, tag: ref.tag });
+}
+
+/** Parse `host/repo@digest` (as `imageName` writes it) back; undefined when it is not one. */
+export function parseImageName(s: string): ImageRef | undefined {
+  const at = s.lastIndexOf('@');
+  const slash = s.indexOf('/');
+  if (at < 0 || slash < 0 || slash > at) return undefined;
+  const digest = s.slice(at + 1);
+  if (!isDigest(digest)) return undefined;
+  return { registry: s.slice(0, slash), repository: s.slice(slash + 1, at), digest };
+}
+
+/**
+ * The id of one image: hex sha256 of `imageName` (64 characters, no `:`). It is the scan id of the
+ * API, the id of the image's scan job in BullMQ and the key of its record in the store.
+ */
+export function imageId(img: ImageRef): string {
+  return createHash('sha256').update(imageName(img)).digest('hex');
+}
+
+/** The id of a tag: hex sha256 of `tagName` (the resolve job's id is derived from it). */
+export function tagId(ref: TagRef): string {
+  return createHash('sha256').update(tagName(ref)).digest('hex');
+}
+
+/**
+ * Check the repository path and tag a webhook names (no host: the registry is chosen from
+ * configuration) against the reference grammar; throws `invalid-reference` when malformed.
+ */
+export function checkRepositoryPath(repository: string, tag?: string): void {
+  if (repository === '' || repository.length > MAX_NAME_LENGTH)
+    throw invalid(repository, 'empty repository name or too long');
+  if (!repository.split('/').every((c) => PATH_COMPONENT_RE.test(c)))
+    throw invalid(repository, 'malformed repository name');
+  if (tag !== undefined && !TAG_RE.test(tag)) throw invalid(`${repository}:${tag}`, 'malformed tag');
 }
 
 /** What goes after `/manifests/`: the digest when there is one, else the tag. */

@@ -11,26 +11,27 @@
 import type { Readable, Transform } from 'node:stream';
 import { Agent, request, type Dispatcher } from 'undici';
 import { RecipeError, isRecipeError, toRecipeError } from '../errors.js';
-import { parseDigest, verifyBytes, digestAlgorithm, type Descriptor, type Digest } from './descriptor.js';
+import { parseDigest, verifyBytes, digestAlgorithm, type Digest } from '../content/digest.js';
+import { type Descriptor } from '../content/descriptor.js';
 import {
   MANIFEST_ACCEPT,
   isImageManifestMediaType,
   isIndexMediaType,
   isSchema1MediaType,
-} from './media-types.js';
+} from '../content/media-types.js';
 import { RegistryAuth, pullScope } from './auth.js';
 import { HostPolicy, urlHostPort } from './host-policy.js';
 import { redactUrl } from './redact.js';
 import { parseRetryAfter, registryErrorFor } from './registry-error.js';
-import { apiHost, manifestReference, type Reference } from './reference.js';
+import { apiHost, manifestReference, type Reference, type RepositoryName } from './reference.js';
 import {
   resolveClientSettings,
   type ClientSettings,
   type ClientSettingsInput,
   type RegistryConfig,
 } from './registry-config.js';
-import { exactLengthStream, sliceStream } from './range-stream.js';
-import { VerifyStream } from '../layers/verify.js';
+import { exactLengthStream, sliceStream } from '../content/range-stream.js';
+import { VerifyStream } from '../content/verify-stream.js';
 import { createHash } from 'node:crypto';
 
 export interface RegistryClientOptions {
@@ -39,9 +40,6 @@ export interface RegistryClientOptions {
   /** Timeouts, caps, retries; defaults in DEFAULT_CLIENT_SETTINGS. */
   settings?: ClientSettingsInput;
 }
-
-/** A repository on a registry, as blob calls need it. */
-export type RepositoryRef = Pick<Reference, 'registry' | 'repository'>;
 
 /** A fetched manifest: its verified descriptor and exact bytes. */
 export interface ManifestResult {
@@ -251,7 +249,7 @@ export class RegistryClient {
    * error at the end with `truncated` / `digest-mismatch` when the bytes differ from `desc`; ranged
    * reads check only their length.
    */
-  async blobGet(repo: RepositoryRef, desc: Descriptor, opts: BlobGetOptions): Promise<Readable> {
+  async blobGet(repo: RepositoryName, desc: Descriptor, opts: BlobGetOptions): Promise<Readable> {
     const state = this.#state(repo.registry);
     const digest = parseDigest(desc.digest);
     if (!Number.isSafeInteger(desc.size) || desc.size < 0)

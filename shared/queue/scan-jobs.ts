@@ -1,8 +1,14 @@
 /**
- * The scan queue: its name, the job data (never credentials: the worker takes those from its own
- * configuration), job ids and job options. One BullMQ job per (registry, repository, digest).
+ * The scan queue's jobs, made in one place: their data (never credentials: the worker takes those
+ * from its own configuration), their ids and their options. Every door (webhooks, POST /v1/scans,
+ * retries, the processor itself) builds jobs with `jobFor`, `scanJob` or `resolveJob`.
  *
- * Re-adding work for the same digest (docs/configuration.md, "Rescans"):
+ *   - scan job: one per image (registry, repository, digest); its id is the image id
+ *     (shared/oci/reference.ts), which is also the scan id of the API and the store's record key;
+ *   - resolve job: one per tag, for doors that must answer before the registry is asked (webhooks
+ *     that name only a tag); it resolves the tag and then submits the digest's scan job.
+ *
+ * Re-adding work for the same image (docs/configuration.md, "Rescans"):
  *   - while a job with that id is waiting, delayed or running, adding it again is a no-op
  *     (BullMQ keeps the first job and its data);
  *   - completed jobs are removed at once (the store, not BullMQ, keeps results), so a later push
@@ -11,38 +17,43 @@
  *   - failed jobs are kept `queue.keepFailedSeconds` so their reason can be read; a new push does not
  *     revive them, `force` (POST /v1/scans, admin retry) replaces them.
  */
-import { createHash } from 'node:crypto';
-import type { JobsOptions, Queue } from 'bullmq';
-import type { Digest } from '../oci/descriptor.js';
+import type { JobsOptions } from 'bullmq';
 import type { Config } from '../config/config-schema.js';
-import { imageId, type RecipeStore } from '../store/recipe-store.js';
-import { redisUnavailable } from '../store/redis-connection.js';
+import { RecipeError } from '../errors.js';
+import {
+  imageId,
+  imageName,
+  tagId,
+  tagName,
+  type ImageRef,
+  type Reference,
+  type TagRef,
+} from '../oci/reference.js';
 
 /** The one queue every scan goes through. */
 export const SCAN_QUEUE = 'scans';
 
-/** Scan one manifest digest of one repository. */
-export interface ScanJobData {
-  kind: 'scan';
-  registry: string;
-  repository: string;
-  digest: Digest;
-  /** The tag the push named: re-resolved against the registry when the job runs. */
-  tag?: string;
-  /** What asked: `webhook:distribution`, `api`, `tag:<resolve job>`... (for logs and the image record). */
+/** Who asked for the work and how. */
+export interface JobRequest {
+  /** What asked: `webhook:distribution`, `api`, `api:retry`, `tag:<tag>` (logs, the image record). */
   source: string;
   /** Scan even if a result for this digest is stored already. */
   force?: boolean;
-  /** ISO time the work was announced. */
+  /** ISO time the work was announced. Default: now. */
+  requestedAt?: string;
+}
+
+/** Scan one image. A `tag` is the tag the push named: re-resolved against the registry when the job runs. */
+export interface ScanJobData extends ImageRef {
+  kind: 'scan';
+  source: string;
+  force?: boolean;
   requestedAt: string;
 }
 
-/** Resolve a tag to a digest (manifest HEAD), then add the digest's scan job. */
-export interface ResolveJobData {
+/** Resolve a tag to a digest (manifest HEAD), record it, then submit the digest's scan job. */
+export interface ResolveJobData extends TagRef {
   kind: 'resolve';
-  registry: string;
-  repository: string;
-  tag: string;
   source: string;
   force?: boolean;
   requestedAt: string;
@@ -50,29 +61,52 @@ export interface ResolveJobData {
 
 export type JobData = ScanJobData | ResolveJobData;
 
-/** A push as every webhook sender normalises it (digest absent: resolve the tag first). */
-export interface PushEvent {
-  registry: string;
-  repository: string;
-  digest?: Digest;
-  tag?: string;
-  mediaType?: string;
-  /** `webhook:<sender>`, `api`. */
-  source: string;
+function common(req: JobRequest): Pick<ScanJobData, 'source' | 'requestedAt' | 'force'> {
+  return {
+    source: req.source,
+    requestedAt: req.requestedAt ?? new Date().toISOString(),
+    ...(req.force ? { force: true } : {}),
+  };
 }
 
-/** Job id of a scan: hex sha256 of `registry/repo@digest` (BullMQ ids cannot contain `:`). */
-export function scanJobId(job: Pick<ScanJobData, 'registry' | 'repository' | 'digest'>): string {
-  return imageId(job);
+/** The scan job of one image (its tag, if given, is kept for re-resolution). */
+export function scanJob(img: ImageRef, req: JobRequest): ScanJobData {
+  return {
+    kind: 'scan',
+    registry: img.registry,
+    repository: img.repository,
+    digest: img.digest,
+    ...(img.tag !== undefined ? { tag: img.tag } : {}),
+    ...common(req),
+  };
 }
 
-/** Job id of a tag resolution: `resolve-` + hex sha256 of `registry/repo:tag`. */
-export function resolveJobId(job: Pick<ResolveJobData, 'registry' | 'repository' | 'tag'>): string {
-  return `resolve-${createHash('sha256').update(`${job.registry}/${job.repository}:${job.tag}`).digest('hex')}`;
+/** The resolve job of one tag. */
+export function resolveJob(ref: TagRef, req: JobRequest): ResolveJobData {
+  return {
+    kind: 'resolve',
+    registry: ref.registry,
+    repository: ref.repository,
+    tag: ref.tag,
+    ...common(req),
+  };
 }
 
-export function jobIdOf(data: JobData): string {
-  return data.kind === 'scan' ? scanJobId(data) : resolveJobId(data);
+/** The job for a reference: its scan when it names a digest, else the resolution of its tag. */
+export function jobFor(ref: Reference, req: JobRequest): JobData {
+  if (ref.digest !== undefined) return scanJob({ ...ref, digest: ref.digest }, req);
+  if (ref.tag !== undefined) return resolveJob({ ...ref, tag: ref.tag }, req);
+  throw new RecipeError('invalid-reference', 'a reference names neither a tag nor a digest');
+}
+
+/** A job's id (BullMQ ids cannot hold `:`): the image id for scans, `resolve-<tag id>` for tags. */
+export function jobId(data: JobData): string {
+  return data.kind === 'scan' ? imageId(data) : `resolve-${tagId(data)}`;
+}
+
+/** What a job is about, for logs and replies: `host/repo@digest` or `host/repo:tag`. */
+export function jobSubject(data: JobData): string {
+  return data.kind === 'scan' ? imageName(data) : tagName(data);
 }
 
 /** Attempts with exponential backoff; completed jobs removed, failed ones kept for a while. */
@@ -83,63 +117,4 @@ export function jobOptions(q: Config['queue']): JobsOptions {
     removeOnComplete: true,
     removeOnFail: { age: q.keepFailedSeconds },
   };
-}
-
-export interface EnqueueResult {
-  id: string;
-  /** True when a job with that id already existed (the add was a no-op). */
-  existed: boolean;
-}
-
-/**
- * Add a job under its deterministic id. With `force`, a finished (failed or completed) job of the
- * same id is removed first so the work runs again. Redis trouble is `unavailable` (503).
- */
-export async function enqueue(
-  queue: Queue,
-  data: JobData,
-  q: Config['queue'],
-  opts: { signal?: AbortSignal } = {},
-): Promise<EnqueueResult> {
-  opts.signal?.throwIfAborted();
-  const id = jobIdOf(data);
-  try {
-    const existing = await queue.getJob(id);
-    if (existing && data.force) {
-      const state = await existing.getState();
-      if (state === 'failed' || state === 'completed') await existing.remove();
-      else return { id, existed: true };
-    } else if (existing) {
-      return { id, existed: true };
-    }
-    await queue.add(data.kind, data, { ...jobOptions(q), jobId: id });
-    return { id, existed: false };
-  } catch (err) {
-    throw redisUnavailable(err);
-  }
-}
-
-/**
- * Enqueue and record the image as `queued` (scan jobs of new work). The record's version is read
- * BEFORE the add and the `queued` write is conditional on it: a worker may take the job, and even
- * finish it, before this call's write lands; it must not turn that `done` back into a `queued`
- * that no job will ever end.
- */
-export async function enqueueAndRecord(
-  queue: Queue,
-  store: RecipeStore,
-  data: JobData,
-  q: Config['queue'],
-  opts: { signal?: AbortSignal; source?: string } = {},
-): Promise<EnqueueResult> {
-  const signal = opts.signal ? { signal: opts.signal } : {};
-  const img =
-    data.kind === 'scan'
-      ? { registry: data.registry, repository: data.repository, digest: data.digest }
-      : undefined;
-  const version = img ? await store.stateVersion(img, signal) : undefined;
-  const r = await enqueue(queue, data, q, signal);
-  if (img && !r.existed)
-    await store.markQueued(img, { source: opts.source ?? data.source, ifVersion: version ?? '0' }, signal);
-  return r;
 }

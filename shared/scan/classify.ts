@@ -4,8 +4,8 @@
  * media type that is not an image config, such as Apptainer's SIF) are recognised here; a later reader
  * for them plugs in as one more classifier plus a reader in scan-image.ts.
  */
-import { MediaType } from '../oci/media-types.js';
-import type { Descriptor } from '../oci/descriptor.js';
+import { MediaType } from '../content/media-types.js';
+import type { Descriptor } from '../content/descriptor.js';
 import { pointsIntoStore, profileFromConfig, type ImageConfigInfo } from './find-profile.js';
 
 export interface ClassifyInput {

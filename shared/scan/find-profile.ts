@@ -1,5 +1,5 @@
 /**
- * From an image config to the Guix profile it points at (guix-format.md §4.6): the
+ * From an image config to the Guix profile it points at (as `guix pack -f docker` writes it, guix/docker.scm): the
  * `/gnu/store/<hash>-profile` prefix of a `PATH` entry in `env`, else of the entry point (the prefix,
  * not the file: the file need not exist). Keys are read case-insensitively (Guix writes `env` and
  * `entrypoint` in lower case; Docker writes `Env`, `Entrypoint`).

@@ -18,7 +18,7 @@
  * (only if the whole blob was still digest-verified); a later scan that needs a path the partial
  * summary cannot answer reads the layer again and replaces the entry with the fuller summary.
  */
-import type { Digest } from '../oci/descriptor.js';
+import type { Digest } from '../content/digest.js';
 
 /** One recorded member, by normalised path (no leading `/`). */
 export type SummaryNode =

@@ -10,16 +10,12 @@
  * that for speed, and then the result says `verified: false`.
  */
 import { RecipeError, isRecipeError } from '../errors.js';
-import {
-  formatPlatform,
-  platformMatches,
-  verifyBytes,
-  type Descriptor,
-  type Platform,
-} from '../oci/descriptor.js';
-import type { ImageSource } from '../oci/image-source.js';
-import { isIndexMediaType, layerCompression } from '../oci/media-types.js';
-import { readLayer } from '../layers/read-layer.js';
+import { formatPlatform, platformMatches, type Platform } from '../content/platform.js';
+import { verifyBytes } from '../content/digest.js';
+import { type Descriptor } from '../content/descriptor.js';
+import type { ImageSource } from '../content/image-source.js';
+import { isIndexMediaType, layerCompression } from '../content/media-types.js';
+import { readLayer } from '../archive/read-layer.js';
 import { buildRecipe } from '../guix/build-recipe.js';
 import type { Recipe } from '../guix/recipe.js';
 import type { ImageScan, ScanResult } from './scan-result.js';
@@ -32,8 +28,8 @@ import {
   PROFILE_MANIFEST_PATH,
 } from './find-profile.js';
 import { resolveFile, viewOf, type LayerView, type Resolution } from './overlay.js';
-import { parseManifest, type ParsedImageManifest } from './parse-manifest.js';
-import { readBlob } from './read-blob.js';
+import { parseManifest, type ParsedImageManifest } from '../content/image-manifest.js';
+import { readBlob } from '../content/read-blob.js';
 import { LayerSummariser } from './summarise-layer.js';
 
 export interface ScanOptions {

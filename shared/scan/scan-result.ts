@@ -1,7 +1,8 @@
 /**
  * What scanning one image yields. Failures are RecipeErrors (shared/errors.ts), never results.
  */
-import type { Descriptor, Platform } from '../oci/descriptor.js';
+import type { Descriptor } from '../content/descriptor.js';
+import type { Platform } from '../content/platform.js';
 import type { Recipe } from '../guix/recipe.js';
 
 export type ScanResult =

@@ -4,7 +4,7 @@
  * manifest is already known (the early stop).
  */
 import { RecipeError } from '../errors.js';
-import type { TarBody, TarEntry, TarVisitor } from '../layers/tar-walk.js';
+import type { TarBody, TarEntry, TarVisitor } from '../archive/tar-walk.js';
 import type { LayerSummary, SummaryNode } from './layer-cache.js';
 import { LayerView } from './overlay.js';
 

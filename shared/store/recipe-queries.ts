@@ -11,12 +11,11 @@
  * `offset` + `limit` (default 50, at most MAX_PAGE_LIMIT).
  */
 import { RecipeError } from '../errors.js';
-import { formatPlatform, isDigest, parsePlatform, type Digest, type Platform } from '../oci/descriptor.js';
-import { parseReference } from '../oci/reference.js';
+import { formatPlatform, parsePlatform, type Platform } from '../content/platform.js';
+import { isDigest, type Digest } from '../content/digest.js';
+import { imageId, imageName, parseImageName, parseReference } from '../oci/reference.js';
 import type { Recipe } from '../guix/recipe.js';
 import {
-  imageId,
-  parseImageName,
   type ImageRecord,
   type PageResult,
   type RecipeStore,
@@ -87,7 +86,7 @@ export class RecipeQueries {
     const base = { registry: ref.registry, repository: ref.repository };
     if (ref.digest !== undefined) return { ...base, digest: ref.digest };
     const tag = ref.tag ?? 'latest';
-    const digest = await this.store.getTag(ref.registry, ref.repository, tag, opts);
+    const digest = await this.store.getTag({ ...base, tag }, opts);
     return digest === undefined ? undefined : { ...base, tag, digest };
   }
 
@@ -148,7 +147,7 @@ export class RecipeQueries {
     for (const x of records) {
       if (!x) continue;
       const s: ImageSummary = {
-        image: `${x.k.registry}/${x.k.repository}@${x.k.digest}`,
+        image: imageName(x.k),
         registry: x.k.registry,
         repository: x.k.repository,
         digest: x.k.digest,

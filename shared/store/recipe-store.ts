@@ -3,20 +3,19 @@
  * tags with history, and the indexes the query API reads. Key layout and transaction boundaries:
  * store-keys.ts. Works the same on one server, a Cluster and Sentinel.
  */
-import { createHash } from 'node:crypto';
-import type { Descriptor, Digest, Platform } from '../oci/descriptor.js';
-import { platformMatches } from '../oci/descriptor.js';
-import { isIndexMediaType } from '../oci/media-types.js';
+import type { Descriptor } from '../content/descriptor.js';
+import type { Digest } from '../content/digest.js';
+import type { Platform } from '../content/platform.js';
+import { platformMatches } from '../content/platform.js';
+import { isIndexMediaType } from '../content/media-types.js';
 import type { Recipe, RecipeDependency } from '../guix/recipe.js';
 import type { ImageScan, ScanResult } from '../scan/scan-result.js';
 import type { ErrorCode } from '../errors.js';
 import { RecipeError } from '../errors.js';
 import type { RedisClient } from './redis-connection.js';
 import { redisUnavailable } from './redis-connection.js';
-import { StoreKeys, imageName, parseImageName, type ImageKey } from './store-keys.js';
-
-export type { ImageKey } from './store-keys.js';
-export { imageName, parseImageName } from './store-keys.js';
+import { StoreKeys } from './store-keys.js';
+import { imageId, imageName, parseImageName, type ImageRef, type TagRef } from '../oci/reference.js';
 
 /** Where one image's scan is. `queued` also covers "waiting for a retry" (then `error` says why). */
 export type ScanState = 'queued' | 'running' | 'done' | 'failed';
@@ -76,11 +75,6 @@ export interface Page {
 export interface PageResult<T> {
   items: T[];
   total: number;
-}
-
-/** The scan id (and BullMQ job id) of an image: hex sha256 of `registry/repo@digest`, no `:`. */
-export function imageId(img: ImageKey): string {
-  return createHash('sha256').update(imageName(img)).digest('hex');
 }
 
 export interface RecipeStoreOptions {
@@ -148,7 +142,7 @@ export class RecipeStore {
   }
 
   private async setState(
-    img: ImageKey,
+    img: ImageRef,
     state: ScanState,
     extra: { source?: string; error?: StoredError | 'clear'; force?: boolean; ifVersion?: string },
     opts: Opts,
@@ -178,7 +172,7 @@ export class RecipeStore {
   }
 
   /** Keep the by-state sets (single-key, idempotent commands) in line with an image's state. */
-  private async indexState(img: ImageKey, state: ScanState, t: number): Promise<void> {
+  private async indexState(img: ImageRef, state: ScanState, t: number): Promise<void> {
     const name = imageName(img);
     await this.redis.zadd(this.keys.byState(state), t, name);
     for (const other of SCAN_STATES)
@@ -189,7 +183,7 @@ export class RecipeStore {
    * The version of an image's record ('0' when there is none): read it before enqueueing and pass
    * it to markQueued, so that a worker's progress made in between is not overwritten.
    */
-  async stateVersion(img: ImageKey, opts: Opts = {}): Promise<string> {
+  async stateVersion(img: ImageRef, opts: Opts = {}): Promise<string> {
     return (await this.run(opts, () => this.redis.hget(this.keys.image(img), 'version'))) ?? '0';
   }
 
@@ -199,7 +193,7 @@ export class RecipeStore {
    * already took, and maybe finished, the job. Returns the scan id.
    */
   async markQueued(
-    img: ImageKey,
+    img: ImageRef,
     info: { source: string; ifVersion?: string },
     opts: Opts = {},
   ): Promise<string> {
@@ -215,23 +209,23 @@ export class RecipeStore {
   }
 
   /** A worker took the job. */
-  async markRunning(img: ImageKey, opts: Opts = {}): Promise<void> {
+  async markRunning(img: ImageRef, opts: Opts = {}): Promise<void> {
     await this.run(opts, () => this.redis.set(this.keys.scan(imageId(img)), imageName(img)));
     await this.setState(img, 'running', { force: true }, opts);
   }
 
   /** A running scan went back to the queue without failing (its worker shut down). */
-  async markRequeued(img: ImageKey, opts: Opts = {}): Promise<void> {
+  async markRequeued(img: ImageRef, opts: Opts = {}): Promise<void> {
     await this.setState(img, 'queued', { force: true }, opts);
   }
 
   /** A try failed and another one will follow: queued again, with the error kept. */
-  async markRetrying(img: ImageKey, error: Omit<StoredError, 'at'>, opts: Opts = {}): Promise<void> {
+  async markRetrying(img: ImageRef, error: Omit<StoredError, 'at'>, opts: Opts = {}): Promise<void> {
     await this.setState(img, 'queued', { error: { ...error, at: iso(now()) }, force: true }, opts);
   }
 
   /** The scan failed for good. */
-  async markFailed(img: ImageKey, error: Omit<StoredError, 'at'>, opts: Opts = {}): Promise<void> {
+  async markFailed(img: ImageRef, error: Omit<StoredError, 'at'>, opts: Opts = {}): Promise<void> {
     await this.setState(img, 'failed', { error: { ...error, at: iso(now()) }, force: true }, opts);
   }
 
@@ -242,7 +236,7 @@ export class RecipeStore {
    * `done` whose results are missing; a crash part-way leaves the job to be retried, and a retry
    * rewrites the same values.
    */
-  async saveScan(img: ImageKey, scan: ImageScan, opts: Opts = {}): Promise<StoredResult> {
+  async saveScan(img: ImageRef, scan: ImageScan, opts: Opts = {}): Promise<StoredResult> {
     if (scan.manifest.digest !== img.digest)
       throw new RecipeError('internal', `scan of ${scan.manifest.digest} stored as ${img.digest}`);
     const t = now();
@@ -314,7 +308,7 @@ export class RecipeStore {
    * Record an image as `done` from a result already stored for its digest (same bytes, same
    * recipe: content addressing makes a re-scan unnecessary). Returns undefined when none is stored.
    */
-  async reuseResult(img: ImageKey, opts: Opts = {}): Promise<StoredResult | undefined> {
+  async reuseResult(img: ImageRef, opts: Opts = {}): Promise<StoredResult | undefined> {
     const existing = await this.getResult(img.digest, opts);
     if (!existing) return undefined;
     const t = now();
@@ -432,7 +426,7 @@ export class RecipeStore {
     return this.getResult(entry.digest, opts);
   }
 
-  async getImage(img: ImageKey, opts: Opts = {}): Promise<ImageRecord | undefined> {
+  async getImage(img: ImageRef, opts: Opts = {}): Promise<ImageRecord | undefined> {
     const h = await this.run(opts, () => this.redis.hgetall(this.keys.image(img)));
     if (!h.state) return undefined;
     const rec: ImageRecord = {
@@ -465,43 +459,27 @@ export class RecipeStore {
   }
 
   /** Record what a tag points at now (as the registry served it), keeping the history. */
-  async setTag(
-    registry: string,
-    repository: string,
-    tag: string,
-    digest: Digest,
-    opts: Opts & { at?: number } = {},
-  ): Promise<void> {
+  async setTag(ref: TagRef, digest: Digest, opts: Opts & { at?: number } = {}): Promise<void> {
     const t = opts.at ?? now();
     await this.run(opts, () =>
       this.redis
         .multi()
-        .set(this.keys.tag(registry, repository, tag), digest)
-        .zadd(this.keys.tagHistory(registry, repository, tag), t, digest)
+        .set(this.keys.tag(ref), digest)
+        .zadd(this.keys.tagHistory(ref), t, digest)
         .exec()
         .then(checkExec),
     );
   }
 
-  async getTag(
-    registry: string,
-    repository: string,
-    tag: string,
-    opts: Opts = {},
-  ): Promise<Digest | undefined> {
-    const d = await this.run(opts, () => this.redis.get(this.keys.tag(registry, repository, tag)));
+  async getTag(ref: TagRef, opts: Opts = {}): Promise<Digest | undefined> {
+    const d = await this.run(opts, () => this.redis.get(this.keys.tag(ref)));
     return (d ?? undefined) as Digest | undefined;
   }
 
   /** Digests a tag pointed at, most recent first, with when each was last seen there. */
-  async tagHistory(
-    registry: string,
-    repository: string,
-    tag: string,
-    opts: Opts = {},
-  ): Promise<{ digest: Digest; at: string }[]> {
+  async tagHistory(ref: TagRef, opts: Opts = {}): Promise<{ digest: Digest; at: string }[]> {
     const flat = await this.run(opts, () =>
-      this.redis.zrevrange(this.keys.tagHistory(registry, repository, tag), 0, -1, 'WITHSCORES'),
+      this.redis.zrevrange(this.keys.tagHistory(ref), 0, -1, 'WITHSCORES'),
     );
     const out: { digest: Digest; at: string }[] = [];
     for (let i = 0; i + 1 < flat.length; i += 2)

@@ -3,7 +3,7 @@
  * summary as JSON. Layers are content-addressed, so a summary never goes stale; it expires only to
  * bound memory. A summary of another format version reads as a miss.
  */
-import type { Digest } from '../oci/descriptor.js';
+import type { Digest } from '../content/digest.js';
 import type { LayerCache, LayerSummary } from '../scan/layer-cache.js';
 import type { RedisClient } from './redis-connection.js';
 import { redisUnavailable } from './redis-connection.js';

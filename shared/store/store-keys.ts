@@ -13,33 +13,11 @@
  *     idempotent commands (ZADD/SET), before the commit that makes an image `done` visible.
  * docs/configuration.md ("Redis layout") explains the trade-off.
  */
-import type { Digest } from '../oci/descriptor.js';
+import type { Digest } from '../content/digest.js';
+import { tagName, type ImageRef, type TagRef } from '../oci/reference.js';
 
 /** Bumped when the meaning of stored values changes; old keys are then simply not read. */
 export const STORE_SCHEMA_VERSION = 1;
-
-export interface ImageKey {
-  registry: string;
-  repository: string;
-  digest: Digest;
-}
-
-/** `registry/repo@digest`, the canonical name of one image (members of the index sets). */
-export function imageName(img: ImageKey): string {
-  return `${img.registry}/${img.repository}@${img.digest}`;
-}
-
-/** Parse `registry/repo@digest` back (as stored by imageName); undefined if malformed. */
-export function parseImageName(s: string): ImageKey | undefined {
-  const at = s.lastIndexOf('@');
-  const slash = s.indexOf('/');
-  if (at < 0 || slash < 0 || slash > at) return undefined;
-  return {
-    registry: s.slice(0, slash),
-    repository: s.slice(slash + 1, at),
-    digest: s.slice(at + 1) as Digest,
-  };
-}
 
 export class StoreKeys {
   readonly root: string;
@@ -51,7 +29,7 @@ export class StoreKeys {
     return `${this.root}:result:{${digest}}`;
   }
   /** Hash: one registry/repository's record of a digest (state, last error, kind, counters). */
-  image(img: ImageKey): string {
+  image(img: ImageRef): string {
     return `${this.root}:image:{${img.digest}}:${img.registry}/${img.repository}`;
   }
   /** Set: the image names holding a digest (same slot as its result). */
@@ -63,12 +41,12 @@ export class StoreKeys {
     return `${this.root}:scan:{${id}}`;
   }
   /** String: the digest a tag points at now. */
-  tag(registry: string, repository: string, tag: string): string {
-    return `${this.root}:tag:{${registry}/${repository}:${tag}}`;
+  tag(ref: TagRef): string {
+    return `${this.root}:tag:{${tagName(ref)}}`;
   }
   /** Sorted set: digests the tag pointed at, scored by when we saw it (ms). */
-  tagHistory(registry: string, repository: string, tag: string): string {
-    return `${this.root}:tag:{${registry}/${repository}:${tag}}:history`;
+  tagHistory(ref: TagRef): string {
+    return `${this.root}:tag:{${tagName(ref)}}:history`;
   }
   /** Sorted sets of image names, scored by first-seen time (ms). */
   byPackage(nameOrNameAtVersion: string): string {

@@ -9,7 +9,7 @@ import type { Writable } from 'node:stream';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import type { Config } from '../../shared/config/config-schema.js';
 import { loadConfig } from '../../shared/config/load-config.js';
-import type { Digest } from '../../shared/oci/descriptor.js';
+import type { Digest } from '../../shared/content/digest.js';
 import type { ScannerWorker } from '../../workers/scanner/scanner-worker.js';
 import { startInProcessService } from '../harness/service.js';
 import { startRedis, type RedisHarness } from '../harness/redis.js';

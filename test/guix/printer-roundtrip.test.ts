@@ -1,5 +1,5 @@
 /**
- * Issue 8's property: for any datum, both printers' output (and `write`'s) reads back to the same datum;
+ * The printers' property: for any datum, both printers' output (and `write`'s) reads back to the same datum;
  * plus the printers' bounds on hostile nesting.
  */
 import assert from 'node:assert/strict';

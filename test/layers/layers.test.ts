@@ -7,12 +7,12 @@ import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { gzipSync } from 'node:zlib';
-import { inflate } from '../../shared/layers/inflate.js';
-import { VerifyStream } from '../../shared/layers/verify.js';
-import { normaliseMemberPath, walkTar, type TarEntry } from '../../shared/layers/tar-walk.js';
-import { readLayer } from '../../shared/layers/read-layer.js';
+import { inflate } from '../../shared/archive/inflate.js';
+import { VerifyStream } from '../../shared/content/verify-stream.js';
+import { normaliseMemberPath, walkTar, type TarEntry } from '../../shared/archive/tar-walk.js';
+import { readLayer } from '../../shared/archive/read-layer.js';
 import { isRecipeError, type ErrorCode } from '../../shared/errors.js';
-import { sha256Digest } from '../../shared/oci/descriptor.js';
+import { sha256Digest } from '../../shared/content/digest.js';
 import { tarOf, signal } from '../scan/image-builder.js';
 
 const rejectsWith = (code: ErrorCode) => (e: unknown) => isRecipeError(e, code);

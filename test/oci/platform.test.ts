@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parsePlatform, platformMatches } from '../../shared/oci/descriptor.js';
+import { parsePlatform, platformMatches } from '../../shared/content/platform.js';
 
 void test('platform matching: os and architecture must match; a variant only when asked', () => {
   const amd64 = { os: 'linux', architecture: 'amd64' };

@@ -14,7 +14,7 @@ import {
 } from '../../shared/oci/registry-config.js';
 import { parseReference } from '../../shared/oci/reference.js';
 import { isRecipeError, type ErrorCode } from '../../shared/errors.js';
-import type { Descriptor } from '../../shared/oci/descriptor.js';
+import type { Descriptor } from '../../shared/content/descriptor.js';
 import {
   putTestImage,
   startFakeRegistry,

@@ -14,7 +14,7 @@ import { registryConfig } from '../../shared/oci/registry-config.js';
 import { parseReference } from '../../shared/oci/reference.js';
 import { registrySource } from '../../shared/oci/sources/registry-source.js';
 import { isRecipeError } from '../../shared/errors.js';
-import type { Descriptor } from '../../shared/oci/descriptor.js';
+import type { Descriptor } from '../../shared/content/descriptor.js';
 import { startRegistry, type RunningRegistry } from '../harness/registry.js';
 import {
   FIXTURE_NAMES,

@@ -11,7 +11,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { scanImage } from '../../shared/scan/scan-image.js';
 import { registrySource } from '../../shared/oci/sources/registry-source.js';
-import { formatPlatform } from '../../shared/oci/descriptor.js';
+import { formatPlatform } from '../../shared/content/platform.js';
 import { runCli } from '../../services/cli/run-cli.js';
 import { startRegistry, type RunningRegistry } from '../harness/registry.js';
 import {

@@ -5,19 +5,13 @@ import { createHash } from 'node:crypto';
 import { Queue, QueueEvents, Worker, type Job } from 'bullmq';
 import { startRedis, type RedisHarness } from '../harness/redis.js';
 import { closeRedis, type RedisClient } from '../../shared/store/redis-connection.js';
-import {
-  enqueue,
-  enqueueAndRecord,
-  jobOptions,
-  resolveJobId,
-  scanJobId,
-  type JobData,
-} from '../../shared/queue/scan-jobs.js';
+import { jobId, jobOptions, resolveJob, scanJob, type JobData } from '../../shared/queue/scan-jobs.js';
+import { enqueue, enqueueAndRecord } from '../../shared/queue/scan-requests.js';
 import { RecipeStore } from '../../shared/store/recipe-store.js';
-import { MediaType } from '../../shared/oci/media-types.js';
+import { MediaType } from '../../shared/content/media-types.js';
 import { mapJobError, parseFailedReason } from '../../shared/queue/job-errors.js';
 import { RecipeError } from '../../shared/errors.js';
-import { sha256Digest } from '../../shared/oci/descriptor.js';
+import { sha256Digest } from '../../shared/content/digest.js';
 
 const qcfg = { prefix: '{test}', attempts: 3, backoffMs: 20, keepFailedSeconds: 60 };
 let seq = 0;
@@ -84,11 +78,14 @@ void describe('scan jobs on BullMQ', () => {
 
   void it('derives ids without ":" from registry/repo@digest and tags', () => {
     const d = sha256Digest('x');
-    const id = scanJobId({ registry: 'r.example', repository: 'a/b', digest: d });
+    const id = jobId(scanJob({ registry: 'r.example', repository: 'a/b', digest: d }, { source: 't' }));
     assert.equal(id, createHash('sha256').update(`r.example/a/b@${d}`).digest('hex'));
     assert.ok(!id.includes(':'));
-    assert.notEqual(id, scanJobId({ registry: 'r.example', repository: 'a/c', digest: d }));
-    const rid = resolveJobId({ registry: 'r.example', repository: 'a/b', tag: 'v1' });
+    assert.notEqual(
+      id,
+      jobId(scanJob({ registry: 'r.example', repository: 'a/c', digest: d }, { source: 't' })),
+    );
+    const rid = jobId(resolveJob({ registry: 'r.example', repository: 'a/b', tag: 'v1' }, { source: 't' }));
     assert.match(rid, /^resolve-[a-f0-9]{64}$/);
     const o = jobOptions(qcfg);
     assert.equal(o.attempts, 3);

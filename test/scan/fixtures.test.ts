@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { scanImage } from '../../shared/scan/scan-image.js';
 import { renderChannels, renderManifest } from '../../shared/guix/build-recipe.js';
 import { isRecipeError } from '../../shared/errors.js';
-import type { ImageSource } from '../../shared/oci/image-source.js';
+import type { ImageSource } from '../../shared/content/image-source.js';
 import { openDockerArchive } from '../../shared/oci/sources/docker-archive-source.js';
 import { openOciArchive } from '../../shared/oci/sources/oci-archive-source.js';
 import { openOciLayout } from '../../shared/oci/sources/oci-layout-source.js';

@@ -2,8 +2,10 @@
 // indexes, served by MemorySource.
 import { gzipSync } from 'node:zlib';
 import tar from 'tar-stream';
-import { sha256Digest, type Descriptor, type Platform } from '../../shared/oci/descriptor.js';
-import { MediaType } from '../../shared/oci/media-types.js';
+import { sha256Digest } from '../../shared/content/digest.js';
+import { type Descriptor } from '../../shared/content/descriptor.js';
+import { type Platform } from '../../shared/content/platform.js';
+import { MediaType } from '../../shared/content/media-types.js';
 import { MemorySource, describe } from '../../shared/oci/sources/memory-source.js';
 
 export interface Member {

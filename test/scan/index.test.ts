@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { scanImage } from '../../shared/scan/scan-image.js';
 import { buildRecipe } from '../../shared/guix/build-recipe.js';
 import { isRecipeError } from '../../shared/errors.js';
-import { sha256Digest, digestHex } from '../../shared/oci/descriptor.js';
-import { MediaType } from '../../shared/oci/media-types.js';
+import { sha256Digest, digestHex } from '../../shared/content/digest.js';
+import { MediaType } from '../../shared/content/media-types.js';
 import { openOciLayout } from '../../shared/oci/sources/oci-layout-source.js';
 import { MemorySource } from '../../shared/oci/sources/memory-source.js';
 import {

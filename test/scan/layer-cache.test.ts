@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { scanImage } from '../../shared/scan/scan-image.js';
 import { MemoryLayerCache, type LayerCache, type LayerSummary } from '../../shared/scan/layer-cache.js';
-import type { Digest } from '../../shared/oci/descriptor.js';
+import type { Digest } from '../../shared/content/digest.js';
 import { guixConfig, imageOf, PROFILE_DIR, signal, sourceOf, tarOf } from './image-builder.js';
 
 const SEED = readFileSync('test/fixtures/guix-images/seed-python-numpy/profile-manifest', 'utf8');

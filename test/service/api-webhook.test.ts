@@ -10,11 +10,12 @@ import { buildApp } from '../../services/api/app.js';
 import { loadConfig } from '../../shared/config/load-config.js';
 import type { Config } from '../../shared/config/config-schema.js';
 import { closeRedis, type RedisClient } from '../../shared/store/redis-connection.js';
-import { RecipeStore, imageId } from '../../shared/store/recipe-store.js';
-import { SCAN_QUEUE, scanJobId } from '../../shared/queue/scan-jobs.js';
+import { RecipeStore } from '../../shared/store/recipe-store.js';
+import { imageId } from '../../shared/oci/reference.js';
+import { SCAN_QUEUE } from '../../shared/queue/scan-jobs.js';
 import { buildRecipe, renderChannels, renderManifest } from '../../shared/guix/build-recipe.js';
-import { sha256Digest, type Digest } from '../../shared/oci/descriptor.js';
-import { MediaType } from '../../shared/oci/media-types.js';
+import { sha256Digest, type Digest } from '../../shared/content/digest.js';
+import { MediaType } from '../../shared/content/media-types.js';
 
 const FIX = new URL('../fixtures/webhooks/distribution/', import.meta.url);
 const fixture = (name: string): string => readFileSync(new URL(name, FIX), 'utf8');
@@ -111,7 +112,7 @@ void describe('API with a real Redis', () => {
     };
     const res = await post(body);
     assert.equal(res.statusCode, 202);
-    const id = scanJobId(img);
+    const id = imageId(img);
     assert.deepEqual(res.json().queued, [
       { id, image: `${REGISTRY}/${img.repository}@${img.digest}`, existed: false },
     ]);

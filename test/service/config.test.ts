@@ -1,4 +1,4 @@
-// Configuration: defaults, env names of issue 5, the JSON file, refusals.
+// Configuration: defaults, environment names, the JSON file, refusals.
 import { it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';

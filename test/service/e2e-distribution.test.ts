@@ -1,4 +1,4 @@
-// Issue 5 end to end: a real docker-registry whose notifications point at the service's webhook, the
+// End to end: a real docker-registry whose notifications point at the service's webhook, the
 // service started as users start it (`guix-recipes start`, its own redis-server under ./var), every
 // fixture pushed with skopeo, each recipe then served byte-identical to Guix's own output, by digest.
 import { describe, it, before, after } from 'node:test';
@@ -8,7 +8,7 @@ import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { startRegistry, freePort, type RunningRegistry } from '../harness/registry.js';
 import { pushFixture, tempDir, FIXTURES_DIR, type PushedImage } from '../harness/skopeo.js';
-import { imageId } from '../../shared/store/recipe-store.js';
+import { imageId } from '../../shared/oci/reference.js';
 import { spawnService, waitFor, waitReady, type ServiceProcess } from './service-process.js';
 
 const SECRET = 'e2e-webhook-secret';

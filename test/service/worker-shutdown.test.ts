@@ -9,10 +9,11 @@ import { pino } from 'pino';
 import { startRedis } from '../harness/redis.js';
 import { loadConfig } from '../../shared/config/load-config.js';
 import { createRegistryAccess } from '../../shared/config/registry-access.js';
-import { SCAN_QUEUE, enqueueAndRecord, type ScanJobData } from '../../shared/queue/scan-jobs.js';
+import { SCAN_QUEUE, type ScanJobData } from '../../shared/queue/scan-jobs.js';
+import { enqueueAndRecord } from '../../shared/queue/scan-requests.js';
 import { RecipeStore } from '../../shared/store/recipe-store.js';
 import { closeRedis } from '../../shared/store/redis-connection.js';
-import { sha256Digest } from '../../shared/oci/descriptor.js';
+import { sha256Digest } from '../../shared/content/digest.js';
 import { startScannerWorker } from '../../workers/scanner/scanner-worker.js';
 import type { ScanFn } from '../../workers/scanner/process-job.js';
 

@@ -14,9 +14,10 @@ import { startRegistry, type RunningRegistry } from '../harness/registry.js';
 import { pushFixture, tempDir } from '../harness/skopeo.js';
 import { closeRedis, type RedisClient } from '../../shared/store/redis-connection.js';
 import { RecipeStore } from '../../shared/store/recipe-store.js';
-import { SCAN_QUEUE, enqueue } from '../../shared/queue/scan-jobs.js';
+import { SCAN_QUEUE } from '../../shared/queue/scan-jobs.js';
+import { enqueue } from '../../shared/queue/scan-requests.js';
 import { loadConfig } from '../../shared/config/load-config.js';
-import { sha256Digest } from '../../shared/oci/descriptor.js';
+import { sha256Digest } from '../../shared/content/digest.js';
 import { spawnService, waitFor, type ServiceProcess } from './service-process.js';
 
 void describe('a scan past worker.maxStalledCount', () => {

@@ -4,13 +4,15 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Cluster } from 'ioredis';
 import { startRedis, type RedisHarness, type RedisMode } from '../harness/redis.js';
-import { RecipeStore, imageId, imageName } from '../../shared/store/recipe-store.js';
+import { RecipeStore } from '../../shared/store/recipe-store.js';
+import { imageId, imageName } from '../../shared/oci/reference.js';
 import { RedisLayerCache } from '../../shared/store/redis-layer-cache.js';
 import { closeRedis, type RedisClient } from '../../shared/store/redis-connection.js';
 import type { Recipe } from '../../shared/guix/recipe.js';
-import type { Descriptor, Digest } from '../../shared/oci/descriptor.js';
-import { sha256Digest } from '../../shared/oci/descriptor.js';
-import { MediaType } from '../../shared/oci/media-types.js';
+import type { Descriptor } from '../../shared/content/descriptor.js';
+import type { Digest } from '../../shared/content/digest.js';
+import { sha256Digest } from '../../shared/content/digest.js';
+import { MediaType } from '../../shared/content/media-types.js';
 import type { ImageScan } from '../../shared/scan/scan-result.js';
 import type { LayerSummary } from '../../shared/scan/layer-cache.js';
 
@@ -115,8 +117,8 @@ for (const mode of ['standalone', 'cluster', 'sentinel'] as RedisMode[]) {
       const img = { registry: 'r.example', repository: 'a/b', digest: d };
       const keys = [store.keys.result(d), store.keys.image(img), store.keys.imagesOf(d)];
       const tagKeys = [
-        store.keys.tag('r.example', 'a/b', 'v1'),
-        store.keys.tagHistory('r.example', 'a/b', 'v1'),
+        store.keys.tag({ registry: 'r.example', repository: 'a/b', tag: 'v1' }),
+        store.keys.tagHistory({ registry: 'r.example', repository: 'a/b', tag: 'v1' }),
       ];
       const slot = async (k: string): Promise<number> =>
         redis instanceof Cluster
@@ -225,14 +227,19 @@ for (const mode of ['standalone', 'cluster', 'sentinel'] as RedisMode[]) {
     void it('follows a tag with its history, newest first', async () => {
       const d1 = sha256Digest(`t1-${mode}`);
       const d2 = sha256Digest(`t2-${mode}`);
-      await store.setTag('r.example', 'team/app', 'latest', d1, { at: 1000 });
-      await store.setTag('r.example', 'team/app', 'latest', d2, { at: 2000 });
-      assert.equal(await store.getTag('r.example', 'team/app', 'latest'), d2);
+      await store.setTag({ registry: 'r.example', repository: 'team/app', tag: 'latest' }, d1, { at: 1000 });
+      await store.setTag({ registry: 'r.example', repository: 'team/app', tag: 'latest' }, d2, { at: 2000 });
+      assert.equal(await store.getTag({ registry: 'r.example', repository: 'team/app', tag: 'latest' }), d2);
       assert.deepEqual(
-        (await store.tagHistory('r.example', 'team/app', 'latest')).map((x) => x.digest),
+        (await store.tagHistory({ registry: 'r.example', repository: 'team/app', tag: 'latest' })).map(
+          (x) => x.digest,
+        ),
         [d2, d1],
       );
-      assert.equal(await store.getTag('r.example', 'team/app', 'other'), undefined);
+      assert.equal(
+        await store.getTag({ registry: 'r.example', repository: 'team/app', tag: 'other' }),
+        undefined,
+      );
     });
 
     void it('caches layer summaries by digest', async () => {

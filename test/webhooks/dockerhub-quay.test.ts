@@ -26,7 +26,10 @@ void describe('tag-only senders: dockerhub, quay', () => {
     await env.waitDone('team/dh-app', pushed.digest);
     await env.recipeMatches('transformations', pushed.digest);
     // the tag now points at the digest in the store
-    assert.equal(await env.app.store.getTag(env.reg.host, 'team/dh-app', '2.1'), pushed.digest);
+    assert.equal(
+      await env.app.store.getTag({ registry: env.reg.host, repository: 'team/dh-app', tag: '2.1' }),
+      pushed.digest,
+    );
   });
 
   void it('dockerhub: the same event twice is scanned once', async () => {

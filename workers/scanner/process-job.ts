@@ -8,18 +8,14 @@ import type { Logger } from 'pino';
 import type { Config } from '../../shared/config/config-schema.js';
 import type { RegistryAccess } from '../../shared/config/registry-access.js';
 import { RecipeError, isRecipeError, toRecipeError } from '../../shared/errors.js';
-import {
-  enqueueAndRecord,
-  type JobData,
-  type ResolveJobData,
-  type ScanJobData,
-} from '../../shared/queue/scan-jobs.js';
+import { type JobData, type ResolveJobData, type ScanJobData } from '../../shared/queue/scan-jobs.js';
+import { ScanRequests } from '../../shared/queue/scan-requests.js';
 import { mapJobError } from '../../shared/queue/job-errors.js';
 import type { RecipeStore } from '../../shared/store/recipe-store.js';
-import { imageName } from '../../shared/store/recipe-store.js';
+import { imageName, tagName } from '../../shared/oci/reference.js';
 import type { LayerCache } from '../../shared/scan/layer-cache.js';
 import type { ImageScan } from '../../shared/scan/scan-result.js';
-import type { ImageSource } from '../../shared/oci/image-source.js';
+import type { ImageSource } from '../../shared/content/image-source.js';
 import type { ScanOptions } from '../../shared/scan/scan-image.js';
 import type { ScanMetrics } from '../../shared/metrics/scan-metrics.js';
 
@@ -64,6 +60,12 @@ function jobSignal(config: Config, ...signals: (AbortSignal | undefined)[]): Abo
 
 /** The processor; `worker` is needed for rate limits (set after the Worker exists). */
 export function createProcessor(deps: ProcessorDeps, getWorker: () => Pick<Worker, 'rateLimit'>) {
+  const requests = new ScanRequests({
+    queue: deps.queue,
+    store: deps.store,
+    queueOptions: deps.config.queue,
+    registries: deps.registries,
+  });
   return async (job: Job<JobData>, token?: string, bullSignal?: AbortSignal): Promise<JobOutcome> => {
     const signal = jobSignal(deps.config, bullSignal);
     const data = job.data;
@@ -72,8 +74,8 @@ export function createProcessor(deps: ProcessorDeps, getWorker: () => Pick<Worke
     try {
       const out =
         data.kind === 'resolve'
-          ? await resolveJob(deps, data, signal)
-          : await scanJob(deps, data, signal, log);
+          ? await resolveJob(deps, requests, data, signal)
+          : await scanJob(deps, requests, data, signal, log);
       log.info({ ...out, ms: Date.now() - started }, 'scan job done');
       deps.metrics?.scanFinished(out.outcome);
       deps.metrics?.stage('total', (Date.now() - started) / 1000);
@@ -125,6 +127,7 @@ export function createProcessor(deps: ProcessorDeps, getWorker: () => Pick<Worke
 
 async function scanJob(
   deps: ProcessorDeps,
+  requests: ScanRequests,
   data: ScanJobData,
   signal: AbortSignal,
   log: Logger,
@@ -132,7 +135,7 @@ async function scanJob(
   const img = { registry: data.registry, repository: data.repository, digest: data.digest };
   const name = imageName(img);
   await deps.store.markRunning(img, { signal });
-  if (data.tag !== undefined) await followTag(deps, data, data.tag, signal, log);
+  if (data.tag !== undefined) await followTag(requests, data, data.tag, signal, log);
 
   if (!data.force) {
     const reused = await deps.store.reuseResult(img, { signal });
@@ -166,7 +169,7 @@ async function scanJob(
  * serves another digest under it, queue that digest too (the tag moved on since the push).
  */
 async function followTag(
-  deps: ProcessorDeps,
+  requests: ScanRequests,
   data: ScanJobData,
   tag: string,
   signal: AbortSignal,
@@ -174,7 +177,7 @@ async function followTag(
 ): Promise<void> {
   let served;
   try {
-    served = await deps.registries.resolveTag(
+    served = await requests.resolveTag(
       { registry: data.registry, repository: data.repository, tag },
       { signal },
     );
@@ -185,46 +188,26 @@ async function followTag(
     }
     throw err;
   }
-  await deps.store.setTag(data.registry, data.repository, tag, served, { signal });
-  if (served !== data.digest) {
-    await enqueueAndRecord(
-      deps.queue,
-      deps.store,
-      {
-        kind: 'scan',
-        registry: data.registry,
-        repository: data.repository,
-        digest: served,
-        source: `tag:${tag}`,
-        requestedAt: new Date().toISOString(),
-      },
-      deps.config.queue,
+  if (served !== data.digest)
+    await requests.submit(
+      { registry: data.registry, repository: data.repository, digest: served },
+      { source: `tag:${tag}` },
       { signal },
     );
-  }
 }
 
 async function resolveJob(
   deps: ProcessorDeps,
+  requests: ScanRequests,
   data: ResolveJobData,
   signal: AbortSignal,
 ): Promise<JobOutcome> {
-  const resolveStarted = performance.now();
-  const digest = await deps.registries.resolveTag(
-    { registry: data.registry, repository: data.repository, tag: data.tag },
+  const started = performance.now();
+  const r = await requests.resolveAndSubmit(
+    data,
+    { source: data.source, requestedAt: data.requestedAt, ...(data.force ? { force: true } : {}) },
     { signal },
   );
-  deps.metrics?.stage('resolve', (performance.now() - resolveStarted) / 1000);
-  await deps.store.setTag(data.registry, data.repository, data.tag, digest, { signal });
-  const job: ScanJobData = {
-    kind: 'scan',
-    registry: data.registry,
-    repository: data.repository,
-    digest,
-    source: data.source,
-    requestedAt: data.requestedAt,
-    ...(data.force ? { force: true } : {}),
-  };
-  await enqueueAndRecord(deps.queue, deps.store, job, deps.config.queue, { signal });
-  return { image: `${data.registry}/${data.repository}:${data.tag}`, outcome: 'resolved', digest };
+  deps.metrics?.stage('resolve', (performance.now() - started) / 1000);
+  return { image: tagName(data), outcome: 'resolved', digest: r.job.digest };
 }

@@ -1,6 +1,6 @@
 /**
  * Infrastructure decorators shared by every route: configuration, the Redis connection, the
- * store, the scan queue and registry access. Whatever the caller passes in (tests, `start`) is used
+ * store, the scan queue, scan submission and registry access. Whatever the caller passes in (tests, `start`) is used
  * as is and left open; what this plugin creates it also closes.
  */
 import fp from 'fastify-plugin';
@@ -15,6 +15,7 @@ import {
 } from '../../../shared/store/redis-connection.js';
 import { RecipeStore } from '../../../shared/store/recipe-store.js';
 import { SCAN_QUEUE } from '../../../shared/queue/scan-jobs.js';
+import { ScanRequests } from '../../../shared/queue/scan-requests.js';
 import { WebhookCounters } from '../webhook-counters.js';
 
 export interface ServiceDeps {
@@ -31,6 +32,8 @@ declare module 'fastify' {
     redis: RedisClient;
     store: RecipeStore;
     scanQueue: Queue;
+    /** Every door submits work through this (shared/queue/scan-requests.ts). */
+    scanRequests: ScanRequests;
     registries: RegistryAccess | undefined;
     webhookCounters: WebhookCounters;
   }
@@ -54,8 +57,18 @@ export default fp<ServiceDeps>(
     queue.on('error', () => {});
     app.decorate('config', config);
     app.decorate<RedisClient>('redis', redis);
-    app.decorate('store', new RecipeStore(redis, { prefix: config.redis.keyPrefix }));
+    const store = new RecipeStore(redis, { prefix: config.redis.keyPrefix });
+    app.decorate('store', store);
     app.decorate('scanQueue', queue);
+    app.decorate(
+      'scanRequests',
+      new ScanRequests({
+        queue,
+        store,
+        queueOptions: config.queue,
+        ...(deps.registries ? { registries: deps.registries } : {}),
+      }),
+    );
     app.decorate('registries', deps.registries);
     app.decorate('webhookCounters', new WebhookCounters());
     app.addHook('onClose', async () => {

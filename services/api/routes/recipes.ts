@@ -6,7 +6,8 @@
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from 'typebox';
 import { RecipeError } from '../../../shared/errors.js';
-import { parsePlatform, type Digest } from '../../../shared/oci/descriptor.js';
+import { parsePlatform } from '../../../shared/content/platform.js';
+import { type Digest } from '../../../shared/content/digest.js';
 import { renderChannels, renderManifest } from '../../../shared/guix/build-recipe.js';
 import type { StoredResult } from '../../../shared/store/recipe-store.js';
 import { DescriptorSchema, DigestSchema, PlatformSchema, RecipeSchema } from '../schemas/common.js';

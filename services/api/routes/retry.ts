@@ -6,8 +6,7 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { RecipeError } from '../../../shared/errors.js';
-import { enqueueAndRecord } from '../../../shared/queue/scan-jobs.js';
-import { imageName } from '../../../shared/store/recipe-store.js';
+import { imageName } from '../../../shared/oci/reference.js';
 import { withTimeout } from '../with-timeout.js';
 import { ScanStatusSchema, statusOf } from './scans.js';
 import { problemResponses } from '../schemas/queries.js';
@@ -34,12 +33,7 @@ export default async function retryRoutes(app: FastifyInstance): Promise<void> {
         });
       const img = { registry: rec.registry, repository: rec.repository, digest: rec.digest };
       const r = await withTimeout(
-        enqueueAndRecord(
-          app.scanQueue,
-          app.store,
-          { kind: 'scan', ...img, source: 'api:retry', requestedAt: new Date().toISOString(), force: true },
-          app.config.queue,
-        ),
+        app.scanRequests.submitScan(img, { source: 'api:retry', force: true }),
         ms,
         'queue',
       );

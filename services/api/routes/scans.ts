@@ -6,10 +6,9 @@
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from 'typebox';
 import { RecipeError } from '../../../shared/errors.js';
-import { parseReference } from '../../../shared/oci/reference.js';
+import { imageName, parseReference } from '../../../shared/oci/reference.js';
 import { findRegistry } from '../../../shared/config/load-config.js';
-import { enqueueAndRecord } from '../../../shared/queue/scan-jobs.js';
-import { imageName, type ImageRecord } from '../../../shared/store/recipe-store.js';
+import type { ImageRecord } from '../../../shared/store/recipe-store.js';
 import { ProblemSchema } from '../problem.js';
 import { withTimeout } from '../with-timeout.js';
 import { ScanErrorSchema, ScanStateSchema } from '../schemas/common.js';
@@ -83,30 +82,20 @@ export default async function scanRoutes(app: FastifyInstance): Promise<void> {
           `registry ${ref.registry} is not configured (GUIX_RECIPES_REGISTRIES)`,
           { details: { registry: ref.registry } },
         );
-      let digest = ref.digest;
-      if (digest === undefined) {
-        if (!app.registries)
-          throw new RecipeError('unavailable', 'registry access is not configured in this process');
-        const signal = AbortSignal.timeout(Math.max(ms, 30000));
-        digest = await app.registries.resolveTag(
-          { registry: registry.host, repository: ref.repository, tag: ref.tag ?? 'latest' },
-          { signal },
-        );
-      }
-      const img = { registry: registry.host, repository: ref.repository, digest };
-      const data = {
-        kind: 'scan' as const,
-        ...img,
-        source: 'api',
-        requestedAt: new Date().toISOString(),
-        ...(ref.tag !== undefined ? { tag: ref.tag } : {}),
-        ...(body.force ? { force: true } : {}),
-      };
-      const r = await withTimeout(
-        enqueueAndRecord(app.scanQueue, app.store, data, app.config.queue),
-        ms,
-        'queue',
-      );
+      const req0 = { source: 'api', ...(body.force ? { force: true } : {}) };
+      const target = { ...ref, registry: registry.host };
+      // A tag is resolved here (not in a resolve job): the answer names the digest it stands for.
+      const r =
+        target.digest !== undefined
+          ? await withTimeout(
+              app.scanRequests.submitScan({ ...target, digest: target.digest }, req0),
+              ms,
+              'queue',
+            )
+          : await app.scanRequests.resolveAndSubmit({ ...target, tag: target.tag ?? 'latest' }, req0, {
+              signal: AbortSignal.timeout(Math.max(ms, 30000)),
+            });
+      const img = r.job;
       const rec = await withTimeout(app.store.getImage(img), ms, 'store');
       if (!rec) throw new RecipeError('unavailable', 'scan record missing right after queueing');
       req.log.info({ image: imageName(img), jobId: r.id, existed: r.existed }, 'scan requested');

@@ -1,4 +1,4 @@
-/** TypeBox schemas shared by routes (they feed the OpenAPI contract of issue 7). */
+/** TypeBox schemas shared by routes (they feed the OpenAPI contract). */
 import { Type } from 'typebox';
 
 export const DigestSchema = Type.String({

@@ -7,9 +7,9 @@
  */
 import { parseArgs } from 'node:util';
 import { RecipeError } from '../../../shared/errors.js';
-import { formatPlatform, parsePlatform, platformMatches } from '../../../shared/oci/descriptor.js';
-import type { Platform } from '../../../shared/oci/descriptor.js';
-import { isIndexMediaType } from '../../../shared/oci/media-types.js';
+import { formatPlatform, parsePlatform, platformMatches } from '../../../shared/content/platform.js';
+import type { Platform } from '../../../shared/content/platform.js';
+import { isIndexMediaType } from '../../../shared/content/media-types.js';
 import { buildRecipe, renderChannels, renderManifest } from '../../../shared/guix/build-recipe.js';
 import { MANIFEST_STYLES } from '../../../shared/guix/export-manifest.js';
 import type { ManifestStyle } from '../../../shared/guix/export-manifest.js';

@@ -19,7 +19,7 @@ Stops gracefully on SIGTERM or SIGINT.
         'usage',
         `serve takes no arguments (got ${argv[0]}); configure it with environment variables`,
       );
-    const { runService } = await import('../../api/run-service.js'); // loaded on use: inspect stays quick to start
+    const { runService } = await import('../run-service.js'); // loaded on use: inspect stays quick to start
     return runService({ api: true, workers: false, embeddedRedis: false }, io);
   },
 };

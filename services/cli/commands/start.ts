@@ -14,7 +14,7 @@ Configuration: docs/configuration.md. Stops gracefully on SIGTERM or SIGINT.
 `,
   async run(argv, io) {
     if (argv.length > 0) throw new RecipeError('usage', `start takes no arguments (got ${argv[0]})`);
-    const { runService } = await import('../../api/run-service.js'); // loaded on use: inspect stays quick to start
+    const { runService } = await import('../run-service.js'); // loaded on use: inspect stays quick to start
     return runService({ api: true, workers: true, embeddedRedis: true }, io);
   },
 };

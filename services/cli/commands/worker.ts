@@ -14,7 +14,7 @@ docs/configuration.md. Stops gracefully on SIGTERM or SIGINT (running scans fini
 `,
   async run(argv, io) {
     if (argv.length > 0) throw new RecipeError('usage', `worker takes no arguments (got ${argv[0]})`);
-    const { runService } = await import('../../api/run-service.js'); // loaded on use: inspect stays quick to start
+    const { runService } = await import('../run-service.js'); // loaded on use: inspect stays quick to start
     return runService({ api: false, workers: true, embeddedRedis: false }, io);
   },
 };

@@ -6,11 +6,12 @@
  * tar+gzip or tar+zstd from its magic number. Read in place, streamed (tar-archive.ts).
  */
 import { RecipeError } from '../../errors.js';
-import { sha256Digest, type Descriptor, type Digest } from '../descriptor.js';
-import type { FetchOptions, ImageSource } from '../image-source.js';
-import { MediaType } from '../media-types.js';
+import { sha256Digest, type Digest } from '../../content/digest.js';
+import { type Descriptor } from '../../content/descriptor.js';
+import type { FetchOptions, ImageSource } from '../../content/image-source.js';
+import { MediaType } from '../../content/media-types.js';
 import type { Readable } from 'node:stream';
-import { TarArchive, type ArchiveMember } from './tar-archive.js';
+import { TarArchive, type ArchiveMember } from '../../archive/tar-archive.js';
 import { bytesStream, checkKnownSize, serveBlob } from './serve-blob.js';
 
 export interface DockerArchiveOptions {

@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { RecipeError } from '../../errors.js';
-import type { ImageSource } from '../image-source.js';
+import type { ImageSource } from '../../content/image-source.js';
 import { openDockerArchive } from './docker-archive-source.js';
 import { openOciArchive } from './oci-archive-source.js';
 import { openOciLayout } from './oci-layout-source.js';

@@ -4,8 +4,9 @@
  */
 import type { Readable } from 'node:stream';
 import { RecipeError } from '../../errors.js';
-import { sha256Digest, type Descriptor, type Digest } from '../descriptor.js';
-import type { FetchOptions, ImageSource } from '../image-source.js';
+import { sha256Digest, type Digest } from '../../content/digest.js';
+import { type Descriptor } from '../../content/descriptor.js';
+import type { FetchOptions, ImageSource } from '../../content/image-source.js';
 import { bytesStream, serveBlob } from './serve-blob.js';
 
 export interface MemorySourceInit {

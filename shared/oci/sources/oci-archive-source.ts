@@ -5,7 +5,7 @@
  */
 import { RecipeError } from '../../errors.js';
 import { OciLayoutSource, type LayoutFiles, type OciLayoutOptions } from './oci-layout-source.js';
-import { TarArchive } from './tar-archive.js';
+import { TarArchive } from '../../archive/tar-archive.js';
 
 export interface OciArchiveOptions extends OciLayoutOptions {
   /** Most archive members. Default 100,000. */

@@ -10,10 +10,11 @@ import { open as openFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { addAbortSignal, type Readable } from 'node:stream';
 import { RecipeError } from '../../errors.js';
-import { digestHex, digestAlgorithm, isDigest, verifyBytes, type Descriptor } from '../descriptor.js';
-import type { FetchOptions, ImageSource } from '../image-source.js';
-import { MediaType } from '../media-types.js';
-import { parseDescriptor } from '../../scan/parse-manifest.js';
+import { digestHex, digestAlgorithm, isDigest, verifyBytes } from '../../content/digest.js';
+import { type Descriptor } from '../../content/descriptor.js';
+import type { FetchOptions, ImageSource } from '../../content/image-source.js';
+import { MediaType } from '../../content/media-types.js';
+import { parseDescriptor } from '../../content/descriptor.js';
 import { serveBlob } from './serve-blob.js';
 
 /** The ref-name annotation of index.json entries. */

@@ -4,9 +4,9 @@
  */
 import { Readable } from 'node:stream';
 import { RecipeError } from '../../errors.js';
-import type { Descriptor } from '../descriptor.js';
-import type { FetchOptions, ImageSource } from '../image-source.js';
-import { isImageManifestMediaType, isIndexMediaType } from '../media-types.js';
+import type { Descriptor } from '../../content/descriptor.js';
+import type { FetchOptions, ImageSource } from '../../content/image-source.js';
+import { isImageManifestMediaType, isIndexMediaType } from '../../content/media-types.js';
 import {
   DOCKER_TRANSPORT,
   formatReference,

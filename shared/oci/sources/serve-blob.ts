@@ -4,10 +4,10 @@
  */
 import { pipeline, Readable } from 'node:stream';
 import { RecipeError } from '../../errors.js';
-import { VerifyStream } from '../../layers/verify.js';
-import type { Descriptor } from '../descriptor.js';
-import type { FetchOptions } from '../image-source.js';
-import { exactLengthStream } from '../range-stream.js';
+import { VerifyStream } from '../../content/verify-stream.js';
+import type { Descriptor } from '../../content/descriptor.js';
+import type { FetchOptions } from '../../content/image-source.js';
+import { exactLengthStream } from '../../content/range-stream.js';
 
 /** Wrap `raw` (the blob of `desc`, or the asked range of it) in the checks the ImageSource contract promises. */
 export function serveBlob(raw: Readable, desc: Descriptor, opts: FetchOptions, what: string): Readable {

@@ -14,7 +14,7 @@
  */
 import { createHash } from 'node:crypto';
 import { RecipeError } from '../../../../shared/errors.js';
-import { isImageManifestMediaType, isIndexMediaType } from '../../../../shared/oci/media-types.js';
+import { isImageManifestMediaType, isIndexMediaType } from '../../../../shared/content/media-types.js';
 import type { ParsedDelivery, WebhookSender } from './sender.js';
 import {
   authorizationSecret,

@@ -6,11 +6,11 @@
  * `request.host` are never fetched (the host only selects among configured registries).
  */
 import { RecipeError } from '../../../../shared/errors.js';
-import { isDigest } from '../../../../shared/oci/descriptor.js';
-import { isImageManifestMediaType, isIndexMediaType } from '../../../../shared/oci/media-types.js';
-import { parseReference } from '../../../../shared/oci/reference.js';
+import { isDigest } from '../../../../shared/content/digest.js';
+import { isImageManifestMediaType, isIndexMediaType } from '../../../../shared/content/media-types.js';
 import { bearerToken, matchSecret } from '../../secret-compare.js';
-import type { ParsedDelivery, SenderPush, WebhookSender } from './sender.js';
+import { checkedPush } from './sender-helpers.js';
+import type { ParsedDelivery, WebhookSender } from './sender.js';
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -49,24 +49,22 @@ export function parseDistributionEnvelope(body: unknown): ParsedDelivery {
     }
     const repository = str(t.repository);
     const digest = str(t.digest);
-    const tag = str(t.tag);
     if (repository === undefined || !isDigest(digest)) {
       out.ignored.push({ action, reason: 'manifest push without repository or valid digest' });
       continue;
     }
-    try {
-      // Validate the names with the reference grammar (the host part is a placeholder).
-      parseReference(`registry.invalid/${repository}${tag ? `:${tag}` : ''}@${digest}`);
-    } catch {
-      out.ignored.push({ action, reason: 'malformed repository or tag' });
+    const push = checkedPush({
+      repository,
+      digest,
+      tag: str(t.tag),
+      mediaType,
+      host: isObj(ev.request) ? str(ev.request.host) : undefined,
+      eventId: str(ev.id),
+    });
+    if (typeof push === 'string') {
+      out.ignored.push({ action, reason: push });
       continue;
     }
-    const push: SenderPush = { repository, digest, mediaType };
-    if (tag) push.tag = tag;
-    const host = isObj(ev.request) ? str(ev.request.host) : undefined;
-    if (host) push.host = host;
-    const id = str(ev.id);
-    if (id) push.eventId = id.slice(0, 200);
     out.pushes.push(push);
   }
   return out;

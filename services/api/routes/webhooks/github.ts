@@ -8,7 +8,7 @@
  * GitHub's `ping` event (sent when the hook is created) is acknowledged and ignored.
  */
 import { RecipeError } from '../../../../shared/errors.js';
-import { isDigest } from '../../../../shared/oci/descriptor.js';
+import { isDigest } from '../../../../shared/content/digest.js';
 import type { ParsedDelivery, WebhookSender } from './sender.js';
 import { checkedPush, header, hmacSha256Secret, isObj, str } from './sender-helpers.js';
 

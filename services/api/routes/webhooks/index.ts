@@ -9,8 +9,8 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { RecipeError } from '../../../../shared/errors.js';
-import { enqueueAndRecord, type JobData } from '../../../../shared/queue/scan-jobs.js';
-import { imageName } from '../../../../shared/store/recipe-store.js';
+import type { Reference } from '../../../../shared/oci/reference.js';
+import type { Submitted } from '../../../../shared/queue/scan-requests.js';
 import { ProblemSchema } from '../../problem.js';
 import { withTimeout } from '../../with-timeout.js';
 import { chooseRegistry, senderSecrets } from './choose-registry.js';
@@ -24,7 +24,7 @@ import { gitlabSender } from './gitlab.js';
 import { harborSender } from './harbor.js';
 import { quaySender } from './quay.js';
 
-/** Every sender served; issue 6 adds its senders here. */
+/** Every sender served. */
 export const SENDERS: readonly WebhookSender[] = [
   distributionSender,
   harborSender,
@@ -172,32 +172,14 @@ export default async function webhookRoutes(app: FastifyInstance): Promise<void>
             );
             continue;
           }
-          const requestedAt = new Date().toISOString();
-          const source = `webhook:${sender.name}`;
-          let data: JobData;
-          if (push.digest !== undefined) {
-            data = {
-              kind: 'scan',
-              registry: registry.host,
-              repository: push.repository,
-              digest: push.digest,
-              source,
-              requestedAt,
-            };
-            if (push.tag !== undefined) data.tag = push.tag;
-          } else if (push.tag !== undefined) {
-            data = {
-              kind: 'resolve',
-              registry: registry.host,
-              repository: push.repository,
-              tag: push.tag,
-              source,
-              requestedAt,
-            };
-          } else continue;
-          const r = await enqueueOrUnavailable(app, req, sender.name, data);
-          const image =
-            data.kind === 'scan' ? imageName(data) : `${data.registry}/${data.repository}:${data.tag}`;
+          const ref = {
+            registry: registry.host,
+            repository: push.repository,
+            ...(push.tag !== undefined ? { tag: push.tag } : {}),
+            ...(push.digest !== undefined ? { digest: push.digest } : {}),
+          };
+          const r = await submitOrUnavailable(app, req, sender.name, ref);
+          const image = r.subject;
           queued.push({ id: r.id, image, existed: r.existed });
           counters.add(sender.name, r.existed ? 'duplicate' : 'queued');
           req.log.info(
@@ -225,15 +207,15 @@ export default async function webhookRoutes(app: FastifyInstance): Promise<void>
   }
 }
 
-async function enqueueOrUnavailable(
+async function submitOrUnavailable(
   app: FastifyInstance,
   req: FastifyRequest,
   sender: string,
-  data: JobData,
-): Promise<{ id: string; existed: boolean }> {
+  ref: Reference,
+): Promise<Submitted> {
   try {
     return await withTimeout(
-      enqueueAndRecord(app.scanQueue, app.store, data, app.config.queue),
+      app.scanRequests.submit(ref, { source: `webhook:${sender}` }),
       app.config.redis.commandTimeoutMs,
       'queue',
     );

@@ -4,8 +4,8 @@
  * Nothing here fetches anything: hosts found in bodies are only ever lookup keys.
  */
 import { createHmac } from 'node:crypto';
-import { isDigest, type Digest } from '../../../../shared/oci/descriptor.js';
-import { parseReference } from '../../../../shared/oci/reference.js';
+import { isDigest, type Digest } from '../../../../shared/content/digest.js';
+import { checkRepositoryPath } from '../../../../shared/oci/reference.js';
 import { bearerToken, matchSecret } from '../../secret-compare.js';
 import type { SenderPush, WebhookRequest } from './sender.js';
 
@@ -94,10 +94,7 @@ export function checkedPush(p: {
   }
   if (tag === undefined && digest === undefined) return 'neither a tag nor a digest';
   try {
-    // The host is a placeholder: only the names are checked.
-    parseReference(
-      `registry.invalid/${repository}${tag !== undefined ? `:${tag}` : ''}${digest ? `@${digest}` : ''}`,
-    );
+    checkRepositoryPath(repository, tag);
   } catch {
     return 'malformed repository or tag';
   }

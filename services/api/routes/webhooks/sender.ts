@@ -1,10 +1,10 @@
 /**
  * A webhook sender: how it proves who it is and how its body becomes pushes. One file per sender
- * (distribution.ts, and issue 6's harbor, github, dockerhub, quay, acr) plugs into index.ts, which
+ * (distribution, harbor, github, dockerhub, quay, acr, gitlab) plugs into index.ts, which
  * does the rest the same way for all: registry choice, enqueueing, counting, answering.
  */
 import type { IncomingHttpHeaders } from 'node:http';
-import type { Digest } from '../../../../shared/oci/descriptor.js';
+import type { Reference } from '../../../../shared/oci/reference.js';
 import type { Sender } from '../../../../shared/config/config-schema.js';
 
 /** What a sender's authentication may look at. */
@@ -15,11 +15,11 @@ export interface WebhookRequest {
   rawBody: Buffer;
 }
 
-/** One announced manifest push, before the registry is decided. */
-export interface SenderPush {
-  repository: string;
-  digest?: Digest;
-  tag?: string;
+/**
+ * One announced manifest push: a reference without its registry (decided from configuration, never
+ * from the body), plus what the sender said about it.
+ */
+export interface SenderPush extends Omit<Reference, 'registry'> {
   mediaType?: string;
   /** The registry host the event names (untrusted: only compared with configured registries). */
   host?: string;

@@ -3,9 +3,9 @@
  * and size + digest checked here as well as by the source.
  */
 import { RecipeError } from '../errors.js';
-import type { Descriptor } from '../oci/descriptor.js';
-import type { ImageSource } from '../oci/image-source.js';
-import { VerifyStream } from '../layers/verify.js';
+import type { Descriptor } from './descriptor.js';
+import type { ImageSource } from './image-source.js';
+import { VerifyStream } from './verify-stream.js';
 
 export async function readBlob(
   source: ImageSource,

@@ -6,7 +6,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
 import { RecipeError } from '../errors.js';
-import { digestAlgorithm, type Digest } from '../oci/descriptor.js';
+import { digestAlgorithm, type Digest } from './digest.js';
 
 export interface VerifyOptions {
   digest: Digest;
@@ -82,9 +82,4 @@ export class VerifyStream extends Transform {
     this.#verified = true;
     cb();
   }
-}
-
-/** A VerifyStream for a descriptor. */
-export function verifyStream(opts: VerifyOptions): VerifyStream {
-  return new VerifyStream(opts);
 }

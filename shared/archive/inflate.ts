@@ -3,13 +3,13 @@
  * layer that inflates without end (a decompression bomb) is stopped with a `size-limit` RecipeError.
  *
  * gzip runs on node:zlib. zstd runs on node:zlib where Node has it (22.15+, `createZstdDecompress`),
- * else on `fzstd` (pure JS; Node 20's zlib has no zstd, ../docs/node-stack.md §2).
+ * else on `fzstd` (pure JS; Node 20's zlib has no zstd).
  */
 import zlib from 'node:zlib';
 import { Duplex, Transform, type TransformCallback } from 'node:stream';
 import { Decompress } from 'fzstd';
 import { RecipeError, toRecipeError } from '../errors.js';
-import type { Compression } from '../oci/media-types.js';
+import type { Compression } from '../content/media-types.js';
 
 export interface InflateOptions {
   /** Most inflated bytes accepted before failing with `size-limit`. Default 16 GiB. */

@@ -7,14 +7,14 @@
 import { isAbsolute, resolve } from 'node:path';
 import closeWithGrace from 'close-with-grace';
 import { pino } from 'pino';
-import type { CliIO } from '../cli/cli-io.js';
+import type { CliIO } from './cli-io.js';
 import { assertSafeListen, loadConfig } from '../../shared/config/load-config.js';
 import { createRegistryAccess } from '../../shared/config/registry-access.js';
 import { startEmbeddedRedis, type EmbeddedRedis } from '../../shared/store/embedded-redis.js';
 import { scanImage } from '../../shared/scan/scan-image.js';
 import { startScannerWorker, type ScannerWorker } from '../../workers/scanner/scanner-worker.js';
-import { basePinoOptions } from './logger.js';
-import { startServer, type StartedServer } from './server.js';
+import { basePinoOptions } from '../api/logger.js';
+import { startServer, type StartedServer } from '../api/server.js';
 
 export interface RunServiceOptions {
   api: boolean;

@@ -3,13 +3,8 @@
  * checked, counts bounded, schema 1 refused by name.
  */
 import { RecipeError } from '../errors.js';
-import { isDigest, type Descriptor, type Platform } from '../oci/descriptor.js';
-import {
-  isImageManifestMediaType,
-  isIndexMediaType,
-  isSchema1MediaType,
-  MediaType,
-} from '../oci/media-types.js';
+import { parseDescriptor, type Descriptor } from './descriptor.js';
+import { isImageManifestMediaType, isIndexMediaType, isSchema1MediaType, MediaType } from './media-types.js';
 
 export interface ParsedImageManifest {
   kind: 'image';
@@ -30,37 +25,6 @@ const MAX_DESCRIPTORS = 10_000;
 
 function fail(what: string, msg: string): never {
   throw new RecipeError('invalid-image', `${what}: ${msg}`);
-}
-
-function parsePlatform(v: unknown): Platform | undefined {
-  if (v === null || typeof v !== 'object') return undefined;
-  const p = v as Record<string, unknown>;
-  if (typeof p.os !== 'string' || typeof p.architecture !== 'string') return undefined;
-  const out: Platform = { os: p.os, architecture: p.architecture };
-  if (typeof p.variant === 'string') out.variant = p.variant;
-  if (typeof p['os.version'] === 'string') out['os.version'] = p['os.version'];
-  return out;
-}
-
-/** A descriptor from untrusted JSON. */
-export function parseDescriptor(v: unknown, what: string): Descriptor {
-  if (v === null || typeof v !== 'object' || Array.isArray(v)) fail(what, 'descriptor is not an object');
-  const d = v as Record<string, unknown>;
-  if (typeof d.mediaType !== 'string') fail(what, 'descriptor has no mediaType');
-  if (!isDigest(d.digest)) fail(what, `descriptor has no valid digest`);
-  if (typeof d.size !== 'number' || !Number.isSafeInteger(d.size) || d.size < 0)
-    fail(what, 'descriptor has no valid size');
-  const out: Descriptor = { mediaType: d.mediaType, digest: d.digest, size: d.size };
-  const platform = parsePlatform(d.platform);
-  if (platform) out.platform = platform;
-  if (typeof d.artifactType === 'string') out.artifactType = d.artifactType;
-  if (d.annotations !== null && typeof d.annotations === 'object' && !Array.isArray(d.annotations)) {
-    const ann: Record<string, string> = {};
-    for (const [k, val] of Object.entries(d.annotations as Record<string, unknown>))
-      if (typeof val === 'string') ann[k] = val;
-    out.annotations = ann;
-  }
-  return out;
 }
 
 function descriptors(v: unknown, what: string): Descriptor[] {

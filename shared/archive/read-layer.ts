@@ -2,19 +2,18 @@
  * Read one layer blob: raw bytes -> verify (size + digest) -> inflate -> tar walk.
  *
  * An early stop (the visitor returned 'stop') ends inflating and parsing, but the raw blob keeps
- * being read into the hash to its end, so the layer still counts as verified (node-stack.md §2,
- * option a). Only when the rest is larger than `maxDrainBytes` is the read aborted, and then the
+ * being read into the hash to its end, so the layer still counts as verified. Only when the rest is larger than `maxDrainBytes` is the read aborted, and then the
  * result says `verified: false`.
  */
 import { once } from 'node:events';
 import { Writable, type Duplex, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { RecipeError, toRecipeError } from '../errors.js';
-import type { Descriptor } from '../oci/descriptor.js';
-import type { Compression } from '../oci/media-types.js';
+import type { Descriptor } from '../content/descriptor.js';
+import type { Compression } from '../content/media-types.js';
 import { inflate } from './inflate.js';
 import { walkTar, type TarVisitor, type TarWalkResult } from './tar-walk.js';
-import { VerifyStream } from './verify.js';
+import { VerifyStream } from '../content/verify-stream.js';
 
 export interface ReadLayerOptions {
   signal: AbortSignal;

@@ -9,10 +9,10 @@ import { createReadStream } from 'node:fs';
 import { open as openFile } from 'node:fs/promises';
 import { addAbortSignal, pipeline, Readable } from 'node:stream';
 import tar from 'tar-stream';
-import { RecipeError, toRecipeError } from '../../errors.js';
-import type { Digest } from '../descriptor.js';
-import { inflate } from '../../layers/inflate.js';
-import { endAtArchiveEnd, normaliseMemberPath } from '../../layers/tar-walk.js';
+import { RecipeError, toRecipeError } from '../errors.js';
+import type { Digest } from '../content/digest.js';
+import { inflate } from './inflate.js';
+import { endAtArchiveEnd, normaliseMemberPath } from './tar-walk.js';
 
 /** Read size for archive files: 1 MiB reads cost far less per byte than the 64 KiB default. */
 const FILE_CHUNK_BYTES = 1024 * 1024;

@@ -1,0 +1,140 @@
+/**
+ * Submitting work: the one path from "scan this reference" to a queued job and an image record.
+ * Webhooks, POST /v1/scans, retries and the processor all go through `ScanRequests`.
+ *
+ * Doors differ only in WHEN a tag is resolved: webhooks must answer fast, so a tag-only push
+ * becomes a resolve job (`submit`); POST /v1/scans answers with the digest, so it resolves first
+ * (`resolveAndSubmit`). Either way the tag is resolved by `resolveTag`, which records it.
+ */
+import type { Queue } from 'bullmq';
+import type { Config } from '../config/config-schema.js';
+import type { RegistryAccess } from '../config/registry-access.js';
+import type { Digest } from '../content/digest.js';
+import { RecipeError } from '../errors.js';
+import type { ImageRef, Reference, TagRef } from '../oci/reference.js';
+import type { RecipeStore } from '../store/recipe-store.js';
+import { redisUnavailable } from '../store/redis-connection.js';
+import {
+  jobFor,
+  jobId,
+  jobOptions,
+  jobSubject,
+  scanJob,
+  type JobData,
+  type JobRequest,
+  type ScanJobData,
+} from './scan-jobs.js';
+
+export interface EnqueueResult {
+  id: string;
+  /** True when a job with that id already existed (the add was a no-op). */
+  existed: boolean;
+}
+
+/** What a submission queued. */
+export interface Submitted extends EnqueueResult {
+  /** `host/repo@digest` for a scan, `host/repo:tag` for a resolve job. */
+  subject: string;
+  job: JobData;
+}
+
+/**
+ * Add a job under its deterministic id. With `force`, a finished (failed or completed) job of the
+ * same id is removed first so the work runs again. Redis trouble is `unavailable` (503).
+ */
+export async function enqueue(
+  queue: Queue,
+  data: JobData,
+  q: Config['queue'],
+  opts: { signal?: AbortSignal } = {},
+): Promise<EnqueueResult> {
+  opts.signal?.throwIfAborted();
+  const id = jobId(data);
+  try {
+    const existing = await queue.getJob(id);
+    if (existing && data.force) {
+      const state = await existing.getState();
+      if (state === 'failed' || state === 'completed') await existing.remove();
+      else return { id, existed: true };
+    } else if (existing) {
+      return { id, existed: true };
+    }
+    await queue.add(data.kind, data, { ...jobOptions(q), jobId: id });
+    return { id, existed: false };
+  } catch (err) {
+    throw redisUnavailable(err);
+  }
+}
+
+/**
+ * Enqueue and, for a scan job, record the image as `queued`. The record's version is read BEFORE
+ * the add and the `queued` write is conditional on it: a worker may take the job, and even finish
+ * it, before this call's write lands; it must not turn that `done` back into a `queued` that no job
+ * will ever end.
+ */
+export async function enqueueAndRecord(
+  queue: Queue,
+  store: RecipeStore,
+  data: JobData,
+  q: Config['queue'],
+  opts: { signal?: AbortSignal } = {},
+): Promise<EnqueueResult> {
+  const signal = opts.signal ? { signal: opts.signal } : {};
+  const version = data.kind === 'scan' ? await store.stateVersion(data, signal) : undefined;
+  const r = await enqueue(queue, data, q, signal);
+  if (data.kind === 'scan' && !r.existed)
+    await store.markQueued(data, { source: data.source, ifVersion: version ?? '0' }, signal);
+  return r;
+}
+
+export interface ScanRequestsDeps {
+  queue: Queue;
+  store: RecipeStore;
+  queueOptions: Config['queue'];
+  /** Tag resolution against the configured registries; absent in a process without registry access. */
+  registries?: Pick<RegistryAccess, 'resolveTag'>;
+}
+
+export class ScanRequests {
+  constructor(private readonly deps: ScanRequestsDeps) {}
+
+  /** Queue the job for `ref`: its scan when it names a digest, else the resolution of its tag. */
+  async submit(ref: Reference, req: JobRequest, opts: { signal?: AbortSignal } = {}): Promise<Submitted> {
+    const job = jobFor(ref, req);
+    const r = await enqueueAndRecord(this.deps.queue, this.deps.store, job, this.deps.queueOptions, opts);
+    return { ...r, subject: jobSubject(job), job };
+  }
+
+  /** Queue the scan of one image. */
+  async submitScan(
+    img: ImageRef,
+    req: JobRequest,
+    opts: { signal?: AbortSignal } = {},
+  ): Promise<Submitted & { job: ScanJobData }> {
+    const job = scanJob(img, req);
+    const r = await enqueueAndRecord(this.deps.queue, this.deps.store, job, this.deps.queueOptions, opts);
+    return { ...r, subject: jobSubject(job), job };
+  }
+
+  /**
+   * The digest a tag points at now, as the registry serves it, recorded in the tag index (with its
+   * history). `not-found` when the tag does not exist.
+   */
+  async resolveTag(ref: TagRef, opts: { signal: AbortSignal }): Promise<Digest> {
+    if (!this.deps.registries)
+      throw new RecipeError('unavailable', 'registry access is not configured in this process');
+    const digest = await this.deps.registries.resolveTag(ref, opts);
+    await this.deps.store.setTag(ref, digest, opts);
+    return digest;
+  }
+
+  /** Resolve the tag now, then queue the scan of the digest it points at. */
+  async resolveAndSubmit(
+    ref: TagRef,
+    req: JobRequest,
+    opts: { signal: AbortSignal },
+  ): Promise<Submitted & { job: ScanJobData }> {
+    const digest = await this.resolveTag(ref, opts);
+    return this.submitScan({ registry: ref.registry, repository: ref.repository, digest }, req, opts);
+  }
+}
