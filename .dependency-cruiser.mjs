@@ -15,6 +15,11 @@ export const LAYERS = [
   { name: 'archive', path: '^shared/archive/', what: 'inflate, tar walk, layer reads, archive indexes' },
   { name: 'guix', path: '^shared/guix/', what: 'the Guix formats: reader, printers, manifest, exports' },
   { name: 'oci', path: '^shared/oci/', what: 'image identity, the registry client, image sources' },
+  {
+    name: 'webhooks',
+    path: '^shared/webhooks/',
+    what: 'webhook senders: how each proves itself and announces pushes',
+  },
   { name: 'config', path: '^shared/config/', what: 'the configuration and the registries it opens' },
   { name: 'scan', path: '^shared/scan/', what: 'an image source in, results per platform out' },
   { name: 'diff', path: '^shared/diff/', what: 'what changed between two recipes' },

@@ -34,6 +34,20 @@ export default tseslint.config(
     },
   },
   {
+    // Route handlers read request parts as their TypeBox schemas type them: never through a cast.
+    files: ['services/api/**/*.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector:
+            'TSAsExpression > MemberExpression[object.name=/^(req|request)$/][property.name=/^(params|query|body)$/]',
+          message: 'request parts are typed by the route schema (TypeBox type provider): no casts',
+        },
+      ],
+    },
+  },
+  {
     files: ['test/**/*.ts', 'bench/**/*.ts'],
     rules: {
       '@typescript-eslint/no-non-null-assertion': 'off',

@@ -8,25 +8,19 @@
  *   - `local-or-admin`: open to loopback clients (the socket's address), else like `admin`.
  */
 import type { Scope } from '../../shared/config/config-schema.js';
+import { SENDERS } from '../../shared/webhooks/senders.js';
 
 export type Access = Scope | 'open' | 'sender' | 'local-or-admin';
 
 export const ACCESS: Readonly<Record<string, Access>> = {
   'GET /healthz': 'open',
   'GET /readyz': 'open',
-  'POST /v1/webhooks/distribution': 'sender',
-  'POST /v1/webhooks/harbor': 'sender',
-  'POST /v1/webhooks/github': 'sender',
-  'POST /v1/webhooks/dockerhub': 'sender',
-  'POST /v1/webhooks/quay': 'sender',
-  'POST /v1/webhooks/acr': 'sender',
-  'POST /v1/webhooks/gitlab': 'sender',
+  ...Object.fromEntries(SENDERS.map((s) => [`POST /v1/webhooks/${s.name}`, 'sender' as const])),
   'POST /v1/scans': 'scan',
   'GET /v1/scans/:id': 'scan',
   'GET /v1/recipes/:digest': 'read',
   'GET /v1/recipes/:digest/channels.scm': 'read',
   'GET /v1/recipes/:digest/manifest.scm': 'read',
-  // Queries, diff, retry, metrics, the contract and its UI.
   'GET /v1/recipes': 'read',
   'GET /v1/images': 'read',
   'GET /v1/diff': 'read',

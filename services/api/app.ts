@@ -11,7 +11,7 @@ import errors from './plugins/errors.js';
 import healthRoutes from './routes/health.js';
 import scanRoutes from './routes/scans.js';
 import recipeRoutes from './routes/recipes.js';
-import webhookRoutes from './routes/webhooks/index.js';
+import webhookRoutes from './routes/webhooks.js';
 import { loggerOptions } from './logger.js';
 import swagger from './plugins/swagger.js';
 import rateLimit from './plugins/rate-limit.js';
@@ -19,7 +19,6 @@ import metrics from './plugins/metrics.js';
 import requestLog, { requestLogController } from './plugins/request-log.js';
 import queryRoutes from './routes/queries.js';
 import diffRoutes from './routes/diff.js';
-import retryRoutes from './routes/retry.js';
 import metricsRoutes from './routes/metrics.js';
 
 export type AppOptions = ServiceDeps;
@@ -41,7 +40,6 @@ export const app = fp<AppOptions>(
     await fastify.register(webhookRoutes);
     await fastify.register(queryRoutes);
     await fastify.register(diffRoutes);
-    await fastify.register(retryRoutes);
     await fastify.register(metricsRoutes);
   },
   { name: 'guix-recipes-api', fastify: '5.x' },

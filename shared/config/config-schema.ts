@@ -4,14 +4,19 @@
  * environment and the optional JSON file named by GUIX_RECIPES_CONFIG.
  */
 import { Type, type Static } from 'typebox';
+import { SENDER_NAMES } from '../webhooks/senders.js';
 
 /** Access scopes an API token can carry (services/api/access.ts names which route needs which). */
 export const SCOPES = ['read', 'scan', 'admin'] as const;
 export type Scope = (typeof SCOPES)[number];
 
-/** Webhook senders that can announce pushes. */
-export const SENDERS = ['distribution', 'harbor', 'github', 'dockerhub', 'quay', 'acr', 'gitlab'] as const;
-export type Sender = (typeof SENDERS)[number];
+export type { Sender } from '../webhooks/senders.js';
+
+/** A webhook sender's name (the table: shared/webhooks/senders.ts). */
+const SenderSchema = Type.Union(
+  SENDER_NAMES.map((n) => Type.Literal(n)),
+  { default: 'distribution' },
+);
 
 const Secret = Type.String({ minLength: 1, maxLength: 4096 });
 
@@ -44,18 +49,7 @@ export const RegistryConfigSchema = Type.Object(
     webhook: Type.Optional(
       Type.Object(
         {
-          sender: Type.Union(
-            [
-              Type.Literal('distribution'),
-              Type.Literal('harbor'),
-              Type.Literal('github'),
-              Type.Literal('dockerhub'),
-              Type.Literal('quay'),
-              Type.Literal('acr'),
-              Type.Literal('gitlab'),
-            ],
-            { default: 'distribution' },
-          ),
+          sender: SenderSchema,
           /** Overrides GUIX_RECIPES_WEBHOOK_SECRET for this registry's sender. */
           secret: Type.Optional(Secret),
         },
@@ -110,7 +104,7 @@ export const ConfigSchema = Type.Object(
         keyPrefix: Type.String({ default: 'guix-recipes', pattern: '^[A-Za-z0-9_.-]+$' }),
         /** Where `start` keeps its own redis-server's data (AOF on). */
         embeddedDir: Type.String({ default: 'var/redis' }),
-        /** Per-command deadline for the API's store and queue calls, in ms (then 503). */
+        /** Deadline of each store and queue call, in ms (API: then 503; workers: the job is retried). */
         commandTimeoutMs: Type.Integer({ minimum: 100, default: 5000 }),
       },
       { additionalProperties: false, default: {} },

@@ -11,6 +11,9 @@ export interface Platform {
   'os.version'?: string;
 }
 
+/** The platform picked from an index when none is named (the CLI's `--platform`, the API's `?platform=`). */
+export const DEFAULT_PLATFORM = 'linux/amd64';
+
 /** `os/arch[/variant]`, the spelling of `--platform` and of our keys. */
 export function formatPlatform(p: Platform): string {
   return `${p.os}/${p.architecture}${p.variant ? `/${p.variant}` : ''}`;

@@ -14,6 +14,7 @@ import { RecipeError } from '../errors.js';
 import type { ImageRef, Reference, TagRef } from '../oci/reference.js';
 import type { RecipeStore } from '../store/recipe-store.js';
 import { redisUnavailable } from '../store/redis-connection.js';
+import { withDeadline } from '../store/deadline.js';
 import {
   jobFor,
   jobId,
@@ -46,9 +47,13 @@ export async function enqueue(
   queue: Queue,
   data: JobData,
   q: Config['queue'],
-  opts: { signal?: AbortSignal } = {},
+  opts: { signal?: AbortSignal; deadlineMs?: number } = {},
 ): Promise<EnqueueResult> {
   opts.signal?.throwIfAborted();
+  return withDeadline(add(queue, data, q), opts.deadlineMs, 'the queue');
+}
+
+async function add(queue: Queue, data: JobData, q: Config['queue']): Promise<EnqueueResult> {
   const id = jobId(data);
   try {
     const existing = await queue.getJob(id);
@@ -77,11 +82,11 @@ export async function enqueueAndRecord(
   store: RecipeStore,
   data: JobData,
   q: Config['queue'],
-  opts: { signal?: AbortSignal } = {},
+  opts: { signal?: AbortSignal; deadlineMs?: number } = {},
 ): Promise<EnqueueResult> {
   const signal = opts.signal ? { signal: opts.signal } : {};
   const version = data.kind === 'scan' ? await store.stateVersion(data, signal) : undefined;
-  const r = await enqueue(queue, data, q, signal);
+  const r = await enqueue(queue, data, q, opts);
   if (data.kind === 'scan' && !r.existed)
     await store.markQueued(data, { source: data.source, ifVersion: version ?? '0' }, signal);
   return r;
@@ -93,15 +98,33 @@ export interface ScanRequestsDeps {
   queueOptions: Config['queue'];
   /** Tag resolution against the configured registries; absent in a process without registry access. */
   registries?: Pick<RegistryAccess, 'resolveTag'>;
+  /** Deadline of each queue call in ms (configuration `redis.commandTimeoutMs`); the store has its own. */
+  deadlineMs?: number;
 }
 
 export class ScanRequests {
   constructor(private readonly deps: ScanRequestsDeps) {}
 
+  #opts(opts: { signal?: AbortSignal }): { signal?: AbortSignal; deadlineMs?: number } {
+    return this.deps.deadlineMs === undefined ? opts : { ...opts, deadlineMs: this.deps.deadlineMs };
+  }
+
+  /** Attempts BullMQ has made at a job (undefined when no such job is queued). */
+  async attemptsMade(id: string): Promise<number | undefined> {
+    const job = await withDeadline(this.deps.queue.getJob(id), this.deps.deadlineMs, 'the queue');
+    return job?.attemptsMade;
+  }
+
   /** Queue the job for `ref`: its scan when it names a digest, else the resolution of its tag. */
   async submit(ref: Reference, req: JobRequest, opts: { signal?: AbortSignal } = {}): Promise<Submitted> {
     const job = jobFor(ref, req);
-    const r = await enqueueAndRecord(this.deps.queue, this.deps.store, job, this.deps.queueOptions, opts);
+    const r = await enqueueAndRecord(
+      this.deps.queue,
+      this.deps.store,
+      job,
+      this.deps.queueOptions,
+      this.#opts(opts),
+    );
     return { ...r, subject: jobSubject(job), job };
   }
 
@@ -112,7 +135,13 @@ export class ScanRequests {
     opts: { signal?: AbortSignal } = {},
   ): Promise<Submitted & { job: ScanJobData }> {
     const job = scanJob(img, req);
-    const r = await enqueueAndRecord(this.deps.queue, this.deps.store, job, this.deps.queueOptions, opts);
+    const r = await enqueueAndRecord(
+      this.deps.queue,
+      this.deps.store,
+      job,
+      this.deps.queueOptions,
+      this.#opts(opts),
+    );
     return { ...r, subject: jobSubject(job), job };
   }
 

@@ -11,30 +11,29 @@
  * `offset` + `limit` (default 50, at most MAX_PAGE_LIMIT).
  */
 import { RecipeError } from '../errors.js';
-import { formatPlatform, parsePlatform, type Platform } from '../content/platform.js';
+import {
+  DEFAULT_PLATFORM,
+  formatPlatform,
+  parsePlatform,
+  platformMatches,
+  type Platform,
+} from '../content/platform.js';
 import { isDigest, type Digest } from '../content/digest.js';
 import { imageId, imageName, parseImageName, parseReference } from '../oci/reference.js';
 import type { Recipe } from '../guix/recipe.js';
+import { recipeTextKey, renderText, type RecipeText } from '../guix/recipe-texts.js';
 import {
+  clampPage,
   type ImageRecord,
+  type Page,
+  type RollupEntry,
   type PageResult,
   type RecipeStore,
   type ScanState,
   type StoredResult,
 } from './recipe-store.js';
 
-/** Largest page a query returns. */
-export const MAX_PAGE_LIMIT = 200;
-export const DEFAULT_PAGE_LIMIT = 50;
-/** The platform a query picks from an index when none is named. */
-export const DEFAULT_PLATFORM = 'linux/amd64';
-
 type Opts = { signal?: AbortSignal };
-
-export interface PageRequest {
-  offset?: number;
-  limit?: number;
-}
 
 /** An IMAGE as a query names it, resolved to a digest. */
 export interface ResolvedImage {
@@ -42,6 +41,38 @@ export interface ResolvedImage {
   registry?: string;
   repository?: string;
   tag?: string;
+}
+
+/** What GET /v1/recipes looks images up by: exactly one of these. */
+export type ImageSelector =
+  { image: string } | { package: string } | { channel: string; commit: string } | { 'store-path': string };
+
+/**
+ * The one selector among a query's fields; `usage` when there is not exactly one, or when `channel`
+ * and `commit` do not come together.
+ */
+export function imageSelector(q: {
+  image?: string | undefined;
+  package?: string | undefined;
+  channel?: string | undefined;
+  commit?: string | undefined;
+  'store-path'?: string | undefined;
+}): ImageSelector {
+  const given = (['image', 'package', 'channel', 'store-path'] as const).filter((k) => q[k] !== undefined);
+  if (given.length !== 1)
+    throw new RecipeError(
+      'usage',
+      'give exactly one of image, package, channel (with commit) or store-path',
+      {
+        details: { given },
+      },
+    );
+  if ((q.channel === undefined) !== (q.commit === undefined))
+    throw new RecipeError('usage', 'channel and commit go together');
+  if (q.image !== undefined) return { image: q.image };
+  if (q.package !== undefined) return { package: q.package };
+  if (q.channel !== undefined && q.commit !== undefined) return { channel: q.channel, commit: q.commit };
+  return { 'store-path': q['store-path'] as string };
 }
 
 /** One image in a query answer. */
@@ -71,11 +102,6 @@ export interface RecipeLookup {
   recipe: Recipe;
 }
 
-const clampPage = (p: PageRequest): { offset: number; limit: number } => ({
-  offset: Math.max(0, Math.floor(p.offset ?? 0)),
-  limit: Math.min(MAX_PAGE_LIMIT, Math.max(1, Math.floor(p.limit ?? DEFAULT_PAGE_LIMIT))),
-});
-
 export class RecipeQueries {
   constructor(readonly store: RecipeStore) {}
 
@@ -91,7 +117,7 @@ export class RecipeQueries {
   }
 
   /** Images IMAGE names: the one image for a reference, every image holding it for a bare digest. */
-  async findByImage(spec: string, page: PageRequest = {}, opts: Opts = {}): Promise<PageResult<string>> {
+  async findByImage(spec: string, page: Page = {}, opts: Opts = {}): Promise<PageResult<string>> {
     const r = await this.resolveImage(spec, opts);
     if (!r) return { items: [], total: 0 };
     const holders = await this.store.imagesOf(r.digest, opts);
@@ -106,30 +132,37 @@ export class RecipeQueries {
     return { items: names.slice(offset, offset + limit), total: names.length };
   }
 
-  findByPackage(spec: string, page: PageRequest = {}, opts: Opts = {}): Promise<PageResult<string>> {
+  findByPackage(spec: string, page: Page = {}, opts: Opts = {}): Promise<PageResult<string>> {
     // `name@version`: the last `@` splits (names never hold one; versions never do either).
     const at = spec.lastIndexOf('@');
     const [name, version] = at > 0 ? [spec.slice(0, at), spec.slice(at + 1)] : [spec, undefined];
     return this.store.findByPackage(name, version === '' ? undefined : version, clampPage(page), opts);
   }
 
-  findByChannel(url: string, commit: string, page: PageRequest = {}, opts: Opts = {}) {
+  findByChannel(url: string, commit: string, page: Page = {}, opts: Opts = {}) {
     return this.store.findByChannel(url, commit, clampPage(page), opts);
   }
 
-  findByStorePath(path: string, page: PageRequest = {}, opts: Opts = {}) {
+  findByStorePath(path: string, page: Page = {}, opts: Opts = {}) {
     return this.store.findByStorePath(path.replace(/\/+$/, ''), clampPage(page), opts);
+  }
+
+  /** The images a selector names, one page, each with its record (GET /v1/recipes). */
+  async find(selector: ImageSelector, page: Page = {}, opts: Opts = {}): Promise<PageResult<ImageSummary>> {
+    let names: PageResult<string>;
+    if ('image' in selector) names = await this.findByImage(selector.image, page, opts);
+    else if ('package' in selector) names = await this.findByPackage(selector.package, page, opts);
+    else if ('channel' in selector)
+      names = await this.findByChannel(selector.channel, selector.commit, page, opts);
+    else names = await this.findByStorePath(selector['store-path'], page, opts);
+    return { items: await this.describe(names.items, opts), total: names.total };
   }
 
   /**
    * Images whose record is in `state` now. The by-state sets trail record changes by a moment, so
    * each record is checked; an image that just left the state is dropped from the page.
    */
-  async findByState(
-    state: ScanState,
-    page: PageRequest = {},
-    opts: Opts = {},
-  ): Promise<PageResult<ImageSummary>> {
+  async findByState(state: ScanState, page: Page = {}, opts: Opts = {}): Promise<PageResult<ImageSummary>> {
     const names = await this.store.findByState(state, clampPage(page), opts);
     const items = (await this.describe(names.items, opts)).filter((s) => s.state === state);
     return { items, total: names.total };
@@ -159,6 +192,16 @@ export class RecipeQueries {
     return out;
   }
 
+  /** The stored result of a digest, and every image (`registry/repo@digest`) holding it. */
+  async resultOf(digest: Digest, opts: Opts = {}): Promise<{ result: StoredResult; images: string[] }> {
+    const [result, images] = await Promise.all([
+      this.store.getResult(digest, opts),
+      this.store.imagesOf(digest, opts),
+    ]);
+    if (!result) throw new RecipeError('not-found', `no recipe for ${digest}`);
+    return { result, images };
+  }
+
   /**
    * The recipe of IMAGE (for an index: of `platform`, default linux/amd64). Errors: `not-found`
    * (unknown tag or digest), `platform-not-found`, `no-guix-profile` (scanned, no recipe).
@@ -167,29 +210,68 @@ export class RecipeQueries {
     const r = await this.resolveImage(spec, opts);
     if (!r) throw new RecipeError('not-found', `${spec}: this tag has not been seen (scan it first)`);
     const top = await this.store.getResult(r.digest, opts);
-    if (!top) throw new RecipeError('not-found', `${spec}: no scan result for ${r.digest}`);
+    if (!top) throw new RecipeError('not-found', `no recipe for ${spec}`);
     let res: StoredResult = top;
     let plat: string | null = null;
     if (top.kind === 'index') {
-      const want: Platform = parsePlatform(platform ?? DEFAULT_PLATFORM);
-      plat = formatPlatform(want);
-      const child = await this.store.getPlatformResult(r.digest, want, opts);
-      if (!child)
-        throw new RecipeError('platform-not-found', `${spec}: the index has no ${plat} image`, {
-          details: { platforms: top.platforms.map((p) => (p.platform ? formatPlatform(p.platform) : null)) },
-        });
+      const entry = platformEntry(spec, top.platforms, platform);
+      plat = entry.platform;
+      const child = await this.store.getResult(entry.digest, opts);
+      if (!child) throw new RecipeError('not-found', `no recipe for ${entry.digest} (${plat} of ${spec})`);
       res = child;
     } else if (top.kind === 'recipe' && top.platform) plat = formatPlatform(top.platform);
-    if (res.kind !== 'recipe')
-      throw new RecipeError(
-        'no-guix-profile',
-        `${spec}: ${res.kind === 'not-guix' ? 'not a Guix image' : 'no Guix profile'}`,
-        {
-          details: { kind: res.kind },
-        },
-      );
+    if (res.kind === 'index') throw new RecipeError('invalid-image', `${spec}: an index inside an index`);
+    if (res.kind !== 'recipe') throw noRecipe(spec, res);
     return { spec, digest: r.digest, recipeDigest: res.digest, platform: plat, recipe: res.recipe };
   }
+
+  /**
+   * One text (channels.scm, manifest.scm) of IMAGE's recipe, as stored at scan time; rendered from
+   * the recipe only when the store has no copy (results stored before texts were kept).
+   */
+  async text(spec: string, t: RecipeText, platform: string | undefined, opts: Opts = {}): Promise<string> {
+    const r = await this.resolveImage(spec, opts);
+    if (!r) throw new RecipeError('not-found', `${spec}: this tag has not been seen (scan it first)`);
+    const key = recipeTextKey(t);
+    let digest = r.digest;
+    let found = await this.store.getText(digest, key, opts);
+    if (found?.kind === 'index') {
+      digest = platformEntry(spec, found.platforms, platform).digest;
+      found = await this.store.getText(digest, key, opts);
+    }
+    if (!found) throw new RecipeError('not-found', `no recipe for ${spec}`);
+    if (found.kind === 'recipe') {
+      if (found.text !== undefined) return found.text;
+      const full = await this.store.getResult(digest, opts);
+      if (full?.kind !== 'recipe') throw new RecipeError('not-found', `no recipe for ${spec}`);
+      return renderText(full.recipe, t);
+    }
+    if (found.kind === 'index') throw new RecipeError('invalid-image', `${spec}: an index inside an index`);
+    throw noRecipe(spec, { kind: found.kind, reason: found.reason });
+  }
+}
+
+/** The entry of an index for `platform` (default DEFAULT_PLATFORM); `platform-not-found` lists what it has. */
+function platformEntry(
+  spec: string,
+  platforms: RollupEntry[],
+  platform: string | undefined,
+): { digest: Digest; platform: string } {
+  const want: Platform = parsePlatform(platform ?? DEFAULT_PLATFORM);
+  const entry = platforms.find((p) => platformMatches(p.platform ?? undefined, want));
+  if (!entry)
+    throw new RecipeError('platform-not-found', `${spec}: the index has no ${formatPlatform(want)} image`, {
+      details: { platforms: platforms.map((p) => (p.platform ? formatPlatform(p.platform) : null)) },
+    });
+  return { digest: entry.digest, platform: formatPlatform(want) };
+}
+
+function noRecipe(spec: string, r: { kind: 'no-profile' | 'not-guix'; reason: string }): RecipeError {
+  return new RecipeError(
+    'no-guix-profile',
+    `${spec}: ${r.kind === 'not-guix' ? 'not a Guix image' : 'no Guix profile found'}: ${r.reason}`,
+    { details: { kind: r.kind } },
+  );
 }
 
 function copyRecord(s: ImageSummary, rec: ImageRecord): void {

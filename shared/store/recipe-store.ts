@@ -9,11 +9,12 @@ import type { Platform } from '../content/platform.js';
 import { platformMatches } from '../content/platform.js';
 import { isIndexMediaType } from '../content/media-types.js';
 import type { Recipe, RecipeDependency } from '../guix/recipe.js';
+import { renderAllTexts } from '../guix/recipe-texts.js';
 import type { ImageScan, ScanResult } from '../scan/scan-result.js';
 import type { ErrorCode } from '../errors.js';
 import { RecipeError } from '../errors.js';
 import type { RedisClient } from './redis-connection.js';
-import { redisUnavailable } from './redis-connection.js';
+import { withDeadline } from './deadline.js';
 import { StoreKeys } from './store-keys.js';
 import { imageId, imageName, parseImageName, type ImageRef, type TagRef } from '../oci/reference.js';
 
@@ -68,9 +69,30 @@ export type StoredResult =
   | (ResultBase & { kind: 'no-profile' | 'not-guix'; platform: Platform | null; reason: string })
   | (ResultBase & { kind: 'index'; platforms: RollupEntry[] });
 
+/** What `getText` finds for a digest. */
+export type StoredText =
+  | { kind: 'index'; platforms: RollupEntry[] }
+  | { kind: 'recipe'; text: string | undefined }
+  | { kind: 'no-profile' | 'not-guix'; reason: string };
+
+/** Result-hash fields holding rendered texts: `text:<recipeTextKey>`. */
+const TEXT_FIELD = 'text:';
+
 export interface Page {
   offset?: number;
   limit?: number;
+}
+
+/** Largest page any listing returns, and the page size when none is asked. */
+export const MAX_PAGE_LIMIT = 200;
+export const DEFAULT_PAGE_LIMIT = 50;
+
+/** THE page clamp: whole numbers, offset ≥ 0, 1 ≤ limit ≤ MAX_PAGE_LIMIT. */
+export function clampPage(p: Page): { offset: number; limit: number } {
+  return {
+    offset: Math.max(0, Math.floor(p.offset ?? 0)),
+    limit: Math.min(MAX_PAGE_LIMIT, Math.max(1, Math.floor(p.limit ?? DEFAULT_PAGE_LIMIT))),
+  };
 }
 export interface PageResult<T> {
   items: T[];
@@ -80,6 +102,8 @@ export interface PageResult<T> {
 export interface RecipeStoreOptions {
   /** Key prefix (configuration `redis.keyPrefix`). */
   prefix: string;
+  /** Deadline of every store call in ms (configuration `redis.commandTimeoutMs`); none when absent. */
+  deadlineMs?: number;
 }
 
 type Opts = { signal?: AbortSignal };
@@ -125,20 +149,20 @@ return ARGV[1]
 export class RecipeStore {
   readonly keys: StoreKeys;
 
+  readonly deadlineMs: number | undefined;
+
   constructor(
     readonly redis: RedisClient,
     opts: RecipeStoreOptions,
   ) {
     this.keys = new StoreKeys(opts.prefix);
+    this.deadlineMs = opts.deadlineMs;
   }
 
+  /** Every Redis call goes through here: the signal checked, the deadline applied, errors mapped. */
   private async run<T>(opts: Opts, f: () => Promise<T>): Promise<T> {
     opts.signal?.throwIfAborted();
-    try {
-      return await f();
-    } catch (err) {
-      throw redisUnavailable(err);
-    }
+    return withDeadline(f(), this.deadlineMs, 'the store');
   }
 
   private async setState(
@@ -365,6 +389,8 @@ export class RecipeStore {
     if (r.kind === 'recipe') {
       f.recipe = JSON.stringify(r.recipe);
       f.verified = r.verified ? '1' : '0';
+      // Every text variant, rendered once here and served as stored (getText).
+      for (const [key, text] of Object.entries(renderAllTexts(r.recipe))) f[`${TEXT_FIELD}${key}`] = text;
     }
     if (r.kind === 'no-profile' || r.kind === 'not-guix') f.reason = r.reason;
     return f;
@@ -414,6 +440,28 @@ export class RecipeStore {
   }
 
   /** For an index digest: the result of one platform (`os/arch[/variant]`). */
+  /**
+   * One stored text of a result (`recipeTextKey`), read without the recipe JSON. For a recipe,
+   * `text` is undefined when the variant is not stored (channels.scm without provenance, or a result
+   * stored before texts were kept): render it from `getResult` then.
+   */
+  async getText(digest: Digest, key: string, opts: Opts = {}): Promise<StoredText | undefined> {
+    const [kind, text, platforms, reason] = await this.run(opts, () =>
+      this.redis.hmget(this.keys.result(digest), 'kind', `${TEXT_FIELD}${key}`, 'platforms', 'reason'),
+    );
+    switch (kind) {
+      case 'index':
+        return { kind, platforms: JSON.parse(platforms ?? '[]') as RollupEntry[] };
+      case 'recipe':
+        return { kind, text: text ?? undefined };
+      case 'no-profile':
+      case 'not-guix':
+        return { kind, reason: reason ?? '' };
+      default:
+        return undefined;
+    }
+  }
+
   async getPlatformResult(
     indexDigest: Digest,
     platform: Platform,
@@ -488,8 +536,7 @@ export class RecipeStore {
   }
 
   private async page(key: string, page: Page, opts: Opts): Promise<PageResult<string>> {
-    const offset = Math.max(0, page.offset ?? 0);
-    const limit = Math.min(Math.max(1, page.limit ?? 50), 1000);
+    const { offset, limit } = clampPage(page);
     return this.run(opts, async () => {
       const [items, total] = await Promise.all([
         this.redis.zrange(key, String(offset), String(offset + limit - 1)),

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadConfig } from '../../shared/config/load-config.js';
-import { chooseRegistry, senderSecrets } from '../../services/api/routes/webhooks/choose-registry.js';
+import { chooseRegistry, senderSecrets } from '../../shared/config/webhook-routing.js';
 
 const config = loadConfig({
   env: { GUIX_RECIPES_WEBHOOK_SECRET: 'global-secret' },

@@ -3,14 +3,14 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { isRecipeError } from '../../shared/errors.js';
-import { acrSender, parseAcr } from '../../services/api/routes/webhooks/acr.js';
-import { dockerHubSender, parseDockerHub } from '../../services/api/routes/webhooks/dockerhub.js';
-import { githubSender, parseGithub } from '../../services/api/routes/webhooks/github.js';
-import { gitlabSender } from '../../services/api/routes/webhooks/gitlab.js';
-import { harborSender, parseHarbor } from '../../services/api/routes/webhooks/harbor.js';
-import { parseQuay, quaySender } from '../../services/api/routes/webhooks/quay.js';
-import { hostOf, isDigestTag } from '../../services/api/routes/webhooks/sender-helpers.js';
-import type { WebhookRequest } from '../../services/api/routes/webhooks/sender.js';
+import { acrSender, parseAcr } from '../../shared/webhooks/acr.js';
+import { dockerHubSender, parseDockerHub } from '../../shared/webhooks/dockerhub.js';
+import { githubSender, parseGithub } from '../../shared/webhooks/github.js';
+import { gitlabSender } from '../../shared/webhooks/gitlab.js';
+import { harborSender, parseHarbor } from '../../shared/webhooks/harbor.js';
+import { parseQuay, quaySender } from '../../shared/webhooks/quay.js';
+import { hostOf, isDigestTag } from '../../shared/webhooks/sender-helpers.js';
+import type { WebhookRequest } from '../../shared/webhooks/sender.js';
 import {
   SAMPLE_DIGEST,
   acrPush,

@@ -36,7 +36,10 @@ export async function startScannerWorker(opts: ScannerWorkerOptions): Promise<Sc
   redis.on('error', (err: Error) => logger.warn({ err: err.message }, 'redis connection trouble'));
   const queue = new Queue<JobData>(SCAN_QUEUE, { connection: redis, prefix: config.queue.prefix });
   queue.on('error', () => {});
-  const store = new RecipeStore(redis, { prefix: config.redis.keyPrefix });
+  const store = new RecipeStore(redis, {
+    prefix: config.redis.keyPrefix,
+    deadlineMs: config.redis.commandTimeoutMs,
+  });
   // Metrics go to one Redis hash shared by every worker; the API's /metrics renders it.
   const metrics = new ScanMetrics(new RedisSampleStore(redis, { prefix: config.redis.keyPrefix }));
   const layerCache = countingLayerCache(

@@ -10,7 +10,7 @@ import { RecipeError } from '../../../shared/errors.js';
 import type { Scope } from '../../../shared/config/config-schema.js';
 import { accessOf, type Access } from '../access.js';
 import { AuthFailureLimit } from '../auth-failure-limit.js';
-import { bearerToken, matchSecret } from '../secret-compare.js';
+import { bearerToken, matchSecret } from '../../../shared/secret-compare.js';
 
 declare module 'fastify' {
   interface FastifyRequest {

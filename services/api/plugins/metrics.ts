@@ -11,7 +11,7 @@ import { RedisSampleStore } from '../../../shared/metrics/redis-sample-store.js'
 import { scanMetricDefinitions } from '../../../shared/metrics/scan-metrics.js';
 import { SCAN_STATES } from '../../../shared/store/recipe-store.js';
 import { PROBLEM_CONTENT_TYPE } from '../problem.js';
-import { withTimeout } from '../with-timeout.js';
+import { withDeadline } from '../../../shared/store/deadline.js';
 
 export interface ApiMetrics {
   /** This process's own families (HTTP requests, problems). */
@@ -112,14 +112,14 @@ export default fp(
         labels: ['state'],
       });
       try {
-        const counts = await withTimeout(app.scanQueue.getJobCounts(...QUEUE_STATES), ms, 'queue');
+        const counts = await withDeadline(app.scanQueue.getJobCounts(...QUEUE_STATES), ms, 'queue');
         for (const s of QUEUE_STATES) depth.set({ state: s }, counts[s] ?? 0);
-        const [oldest] = await withTimeout(app.scanQueue.getJobs(['waiting'], 0, 0, true), ms, 'queue');
+        const [oldest] = await withDeadline(app.scanQueue.getJobs(['waiting'], 0, 0, true), ms, 'queue');
         age.set(undefined, oldest ? Math.max(0, (Date.now() - oldest.timestamp) / 1000) : 0);
         for (const s of SCAN_STATES)
           images.set(
             { state: s },
-            (await withTimeout(app.store.findByState(s, { limit: 1 }), ms, 'store')).total,
+            (await withDeadline(app.store.findByState(s, { limit: 1 }), ms, 'store')).total,
           );
         up.set({ dependency: 'redis' }, 1);
       } catch (err) {
@@ -128,7 +128,7 @@ export default fp(
       }
       let workers = new Map<string, number>();
       try {
-        workers = await withTimeout(workerSamples.snapshot(), ms, 'store');
+        workers = await withDeadline(workerSamples.snapshot(), ms, 'store');
       } catch {
         /* rendered without samples; dependency_up says why */
       }

@@ -16,7 +16,7 @@ import fp from 'fastify-plugin';
 import { TokenBuckets } from '../../../shared/metrics/token-bucket.js';
 import { accessOf } from '../access.js';
 import { replyRateLimited } from '../problem.js';
-import { bearerToken } from '../secret-compare.js';
+import { bearerToken } from '../../../shared/secret-compare.js';
 
 export interface RateLimitSettings {
   enabled: boolean;

@@ -14,6 +14,8 @@ import {
   type RedisClient,
 } from '../../../shared/store/redis-connection.js';
 import { RecipeStore } from '../../../shared/store/recipe-store.js';
+import { RecipeQueries } from '../../../shared/store/recipe-queries.js';
+import { DeliveryLog } from '../../../shared/store/delivery-log.js';
 import { SCAN_QUEUE } from '../../../shared/queue/scan-jobs.js';
 import { ScanRequests } from '../../../shared/queue/scan-requests.js';
 import { WebhookCounters } from '../webhook-counters.js';
@@ -31,6 +33,10 @@ declare module 'fastify' {
     config: Config;
     redis: RedisClient;
     store: RecipeStore;
+    /** The read side the routes answer from (shared/store/recipe-queries.ts). */
+    queries: RecipeQueries;
+    /** Webhook delivery ids already queued (redeliveries are acknowledged, not queued again). */
+    deliveries: DeliveryLog;
     scanQueue: Queue;
     /** Every door submits work through this (shared/queue/scan-requests.ts). */
     scanRequests: ScanRequests;
@@ -57,8 +63,12 @@ export default fp<ServiceDeps>(
     queue.on('error', () => {});
     app.decorate('config', config);
     app.decorate<RedisClient>('redis', redis);
-    const store = new RecipeStore(redis, { prefix: config.redis.keyPrefix });
+    // One deadline for every store and queue call of a request: past it, 503.
+    const deadlineMs = config.redis.commandTimeoutMs;
+    const store = new RecipeStore(redis, { prefix: config.redis.keyPrefix, deadlineMs });
     app.decorate('store', store);
+    app.decorate('queries', new RecipeQueries(store));
+    app.decorate('deliveries', new DeliveryLog(redis, { prefix: config.redis.keyPrefix, deadlineMs }));
     app.decorate('scanQueue', queue);
     app.decorate(
       'scanRequests',
@@ -66,6 +76,7 @@ export default fp<ServiceDeps>(
         queue,
         store,
         queueOptions: config.queue,
+        deadlineMs,
         ...(deps.registries ? { registries: deps.registries } : {}),
       }),
     );

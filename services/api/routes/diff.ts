@@ -4,36 +4,13 @@
  * `text/plain` for people when the Accept header prefers it (or `?format=text`).
  */
 import type { FastifyInstance } from 'fastify';
-import { Type, type Static } from 'typebox';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
 import { diffRecipes } from '../../../shared/diff/recipe-diff.js';
 import { renderDiffText } from '../../../shared/diff/render-diff.js';
-import { RecipeQueries, type RecipeLookup } from '../../../shared/store/recipe-queries.js';
-import { withTimeout } from '../with-timeout.js';
-import { DiffResponseSchema, problemResponses } from '../schemas/queries.js';
-
-const Image = Type.String({
-  minLength: 1,
-  maxLength: 1024,
-  description: 'host/repo:tag (through the tag index), host/repo@digest, or a digest',
-});
-const DiffQuery = Type.Object(
-  {
-    from: Image,
-    to: Image,
-    platform: Type.Optional(
-      Type.String({
-        pattern: '^[A-Za-z0-9._-]+/[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)?$',
-        description: 'os/arch[/variant] picked from an index (default linux/amd64)',
-      }),
-    ),
-    format: Type.Optional(
-      Type.Union([Type.Literal('json'), Type.Literal('text')], {
-        description: 'Overrides the Accept header',
-      }),
-    ),
-  },
-  { additionalProperties: false },
-);
+import type { RecipeLookup } from '../../../shared/store/recipe-queries.js';
+import { problemResponses } from '../schemas/common.js';
+import { DiffQuery, DiffResponseSchema } from '../schemas/queries.js';
 
 export const TEXT_CONTENT_TYPE = 'text/plain; charset=utf-8';
 
@@ -62,9 +39,9 @@ const side = (l: RecipeLookup) => ({
   platform: l.platform,
 });
 
-export default async function diffRoutes(app: FastifyInstance): Promise<void> {
-  const queries = new RecipeQueries(app.store);
-  const ms = app.config.redis.commandTimeoutMs;
+export default async function diffRoutes(fastify: FastifyInstance): Promise<void> {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+  const queries = app.queries;
   app.get(
     '/v1/diff',
     {
@@ -88,12 +65,11 @@ export default async function diffRoutes(app: FastifyInstance): Promise<void> {
       },
     },
     async (req, reply) => {
-      const q = req.query as Static<typeof DiffQuery>;
-      const [from, to] = await withTimeout(
-        Promise.all([queries.recipeOf(q.from, q.platform), queries.recipeOf(q.to, q.platform)]),
-        ms,
-        'store',
-      );
+      const q = req.query;
+      const [from, to] = await Promise.all([
+        queries.recipeOf(q.from, q.platform),
+        queries.recipeOf(q.to, q.platform),
+      ]);
       const diff = diffRecipes(from.recipe, to.recipe);
       const text = q.format === 'text' || (q.format === undefined && prefersText(req.headers.accept));
       void reply.header('vary', 'Accept');

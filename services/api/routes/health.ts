@@ -1,15 +1,18 @@
 /** /healthz: the process answers. /readyz: Redis and the queue answer too (else 503). */
 import type { FastifyInstance } from 'fastify';
-import { Type } from 'typebox';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { withDeadline } from '../../../shared/store/deadline.js';
 import { ProblemSchema } from '../problem.js';
-import { withTimeout } from '../with-timeout.js';
+import { StatusSchema } from '../schemas/common.js';
 
-const Status = Type.Object({ status: Type.String() });
+/** Readiness answers within this (or the store deadline, when shorter): probes have short timeouts. */
+const READY_DEADLINE_MS = 2000;
 
-export default async function healthRoutes(app: FastifyInstance): Promise<void> {
+export default async function healthRoutes(fastify: FastifyInstance): Promise<void> {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   app.get(
     '/healthz',
-    { schema: { summary: 'Liveness', tags: ['health'], response: { 200: Status } } },
+    { schema: { summary: 'Liveness', tags: ['health'], response: { 200: StatusSchema } } },
     async () => ({ status: 'ok' }),
   );
   app.get(
@@ -18,13 +21,13 @@ export default async function healthRoutes(app: FastifyInstance): Promise<void> 
       schema: {
         summary: 'Readiness: Redis and the queue reachable',
         tags: ['health'],
-        response: { 200: Status, 503: ProblemSchema },
+        response: { 200: StatusSchema, 503: ProblemSchema },
       },
     },
     async () => {
-      const ms = Math.min(app.config.redis.commandTimeoutMs, 2000);
-      await withTimeout(app.store.ping(), ms, 'Redis');
-      await withTimeout(app.scanQueue.getJobCounts('waiting'), ms, 'the queue');
+      const ms = Math.min(app.config.redis.commandTimeoutMs, READY_DEADLINE_MS);
+      await withDeadline(app.store.ping(), ms, 'Redis');
+      await withDeadline(app.scanQueue.getJobCounts('waiting'), ms, 'the queue');
       return { status: 'ready' };
     },
   );

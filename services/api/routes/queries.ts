@@ -4,83 +4,38 @@
  * GET /v1/images?state=: images by scan state (e.g. the failed ones, to retry them).
  */
 import type { FastifyInstance } from 'fastify';
-import { Type, type Static } from 'typebox';
-import { RecipeError } from '../../../shared/errors.js';
-import { RecipeQueries, type ImageSummary, type PageRequest } from '../../../shared/store/recipe-queries.js';
-import type { PageResult } from '../../../shared/store/recipe-store.js';
-import { withTimeout } from '../with-timeout.js';
-import { ImagePageSchema, PagingQuery, problemResponses } from '../schemas/queries.js';
-
-const RecipesQuery = Type.Object(
-  {
-    image: Type.Optional(
-      Type.String({
-        minLength: 1,
-        maxLength: 1024,
-        description: 'host/repo:tag, host/repo@digest or a digest',
-      }),
-    ),
-    package: Type.Optional(
-      Type.String({
-        minLength: 1,
-        maxLength: 512,
-        pattern: '^[^\\s@]+(@[^\\s@]+)?$',
-        description: 'name or name@version',
-      }),
-    ),
-    channel: Type.Optional(
-      Type.String({ minLength: 1, maxLength: 2048, description: 'Channel URL (with commit)' }),
-    ),
-    commit: Type.Optional(
-      Type.String({ pattern: '^[0-9a-f]{40,64}$', description: 'Channel commit (with channel)' }),
-    ),
-    'store-path': Type.Optional(
-      Type.String({
-        minLength: 2,
-        maxLength: 4096,
-        pattern: '^/\\S+$',
-        description: 'A store item, e.g. /gnu/store/…-python-3.10.7',
-      }),
-    ),
-    ...PagingQuery,
-  },
-  { additionalProperties: false },
-);
-
-const ImagesQuery = Type.Object(
-  {
-    state: Type.Union(
-      [Type.Literal('queued'), Type.Literal('running'), Type.Literal('done'), Type.Literal('failed')],
-      { description: 'Scan state' },
-    ),
-    ...PagingQuery,
-  },
-  { additionalProperties: false },
-);
-
-type Selector = Record<string, string>;
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { imageSelector, type ImageSummary } from '../../../shared/store/recipe-queries.js';
+import { clampPage, type PageResult } from '../../../shared/store/recipe-store.js';
+import { problemResponses } from '../schemas/common.js';
+import { ImagePageSchema, ImagesQuery, RecipesQuery } from '../schemas/queries.js';
 
 function withLinks(s: ImageSummary) {
   return { ...s, links: { recipe: `/v1/recipes/${s.digest}`, scan: `/v1/scans/${s.id}` } };
 }
 
-function nextLink(
+/** A page as both routes answer it: the selector echoed, the items with links, the next page's URL. */
+function pageAnswer(
   path: string,
-  q: Record<string, string | number | undefined>,
-  total: number,
-): string | null {
-  const offset = Number(q.offset ?? 0);
-  const limit = Number(q.limit);
-  if (offset + limit >= total) return null;
-  const p = new URLSearchParams();
-  for (const [k, v] of Object.entries(q)) if (v !== undefined && k !== 'offset') p.set(k, String(v));
-  p.set('offset', String(offset + limit));
-  return `${path}?${p.toString()}`;
+  selector: Record<string, string>,
+  page: { offset: number; limit: number },
+  found: PageResult<ImageSummary>,
+) {
+  const end = page.offset + page.limit;
+  const next = new URLSearchParams({ ...selector, limit: String(page.limit), offset: String(end) });
+  return {
+    query: selector,
+    items: found.items.map(withLinks),
+    total: found.total,
+    offset: page.offset,
+    limit: page.limit,
+    next: end >= found.total ? null : `${path}?${next.toString()}`,
+  };
 }
 
-export default async function queryRoutes(app: FastifyInstance): Promise<void> {
-  const queries = new RecipeQueries(app.store);
-  const ms = app.config.redis.commandTimeoutMs;
+export default async function queryRoutes(fastify: FastifyInstance): Promise<void> {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+  const queries = app.queries;
 
   app.get(
     '/v1/recipes',
@@ -96,43 +51,10 @@ export default async function queryRoutes(app: FastifyInstance): Promise<void> {
       },
     },
     async (req) => {
-      const q = req.query as Static<typeof RecipesQuery>;
-      const page: PageRequest = { offset: q.offset ?? 0, limit: q.limit ?? 50 };
-      const given = (['image', 'package', 'channel', 'store-path'] as const).filter(
-        (k) => q[k] !== undefined,
-      );
-      if (given.length !== 1)
-        throw new RecipeError(
-          'usage',
-          'give exactly one of image, package, channel (with commit) or store-path',
-          { details: { given } },
-        );
-      if ((q.channel === undefined) !== (q.commit === undefined))
-        throw new RecipeError('usage', 'channel and commit go together');
-      let selector: Selector;
-      let found: PageResult<string>;
-      if (q.image !== undefined) {
-        selector = { image: q.image };
-        found = await withTimeout(queries.findByImage(q.image, page), ms, 'store');
-      } else if (q.package !== undefined) {
-        selector = { package: q.package };
-        found = await withTimeout(queries.findByPackage(q.package, page), ms, 'store');
-      } else if (q.channel !== undefined) {
-        selector = { channel: q.channel, commit: q.commit! };
-        found = await withTimeout(queries.findByChannel(q.channel, q.commit!, page), ms, 'store');
-      } else {
-        selector = { 'store-path': q['store-path']! };
-        found = await withTimeout(queries.findByStorePath(q['store-path']!, page), ms, 'store');
-      }
-      const items = await withTimeout(queries.describe(found.items), ms, 'store');
-      return {
-        query: selector,
-        items: items.map(withLinks),
-        total: found.total,
-        offset: page.offset!,
-        limit: page.limit!,
-        next: nextLink('/v1/recipes', { ...selector, limit: page.limit, offset: page.offset }, found.total),
-      };
+      const selector = imageSelector(req.query);
+      const page = clampPage(req.query);
+      const found = await queries.find(selector, page);
+      return pageAnswer('/v1/recipes', selector, page, found);
     },
   );
 
@@ -148,17 +70,9 @@ export default async function queryRoutes(app: FastifyInstance): Promise<void> {
       },
     },
     async (req) => {
-      const q = req.query as Static<typeof ImagesQuery>;
-      const page = { offset: q.offset ?? 0, limit: q.limit ?? 50 };
-      const found = await withTimeout(queries.findByState(q.state, page), ms, 'store');
-      return {
-        query: { state: q.state },
-        items: found.items.map(withLinks),
-        total: found.total,
-        offset: page.offset,
-        limit: page.limit,
-        next: nextLink('/v1/images', { state: q.state, limit: page.limit, offset: page.offset }, found.total),
-      };
+      const page = clampPage(req.query);
+      const found = await queries.findByState(req.query.state, page);
+      return pageAnswer('/v1/images', { state: req.query.state }, page, found);
     },
   );
 }

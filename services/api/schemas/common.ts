@@ -1,9 +1,20 @@
 /** TypeBox schemas shared by routes (they feed the OpenAPI contract). */
 import { Type } from 'typebox';
+import type { Digest } from '../../../shared/content/digest.js';
+import { ProblemSchema } from '../problem.js';
 
-export const DigestSchema = Type.String({
-  pattern: '^(sha256:[a-f0-9]{64}|sha512:[a-f0-9]{128})$',
-  description: 'A manifest digest',
+/** A manifest digest; typed as the Digest it is checked to be. */
+export const DigestSchema = Type.Unsafe<Digest>(
+  Type.String({
+    pattern: '^(sha256:[a-f0-9]{64}|sha512:[a-f0-9]{128})$',
+    description: 'A manifest digest',
+  }),
+);
+
+/** `os/arch[/variant]` in a query string (e.g. `?platform=linux/arm64`), for an index. */
+export const PlatformQuerySchema = Type.String({
+  pattern: '^[A-Za-z0-9._-]+/[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)?$',
+  description: 'os/arch[/variant] picked from an index (default linux/amd64)',
 });
 
 /** Where a scan stands (shared/store: queued -> running -> done | failed). */
@@ -106,3 +117,9 @@ export const RecipeSchema = Type.Object(
   },
   { title: 'Recipe', additionalProperties: true },
 );
+
+/** Error responses of every route: problem+json (services/api/plugins/swagger.ts documents them so). */
+export const problemResponses = { '4xx': ProblemSchema, '5xx': ProblemSchema };
+
+/** /healthz and /readyz. */
+export const StatusSchema = Type.Object({ status: Type.String() });

@@ -1,8 +1,7 @@
 /** TypeBox schemas of the query API (lookups, images by state, diffs): the contract's source. */
 import { Type } from 'typebox';
-import { DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT } from '../../../shared/store/recipe-queries.js';
-import { PROBLEM_CONTENT_TYPE, ProblemSchema } from '../problem.js';
-import { ScanErrorSchema, ScanStateSchema } from './common.js';
+import { DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT } from '../../../shared/store/recipe-store.js';
+import { PlatformQuerySchema, ScanErrorSchema, ScanStateSchema } from './common.js';
 
 export const PagingQuery = {
   offset: Type.Optional(
@@ -135,8 +134,68 @@ export const DiffResponseSchema = Type.Object(
   { title: 'DiffResponse', additionalProperties: false },
 );
 
-/** Error responses of the query routes, as problem+json. */
-export const problemResponses = {
-  '4xx': { description: 'A client error', content: { [PROBLEM_CONTENT_TYPE]: { schema: ProblemSchema } } },
-  '5xx': { description: 'A server error', content: { [PROBLEM_CONTENT_TYPE]: { schema: ProblemSchema } } },
-};
+export const RecipesQuery = Type.Object(
+  {
+    image: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 1024,
+        description: 'host/repo:tag, host/repo@digest or a digest',
+      }),
+    ),
+    package: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 512,
+        pattern: '^[^\\s@]+(@[^\\s@]+)?$',
+        description: 'name or name@version',
+      }),
+    ),
+    channel: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 2048, description: 'Channel URL (with commit)' }),
+    ),
+    commit: Type.Optional(
+      Type.String({ pattern: '^[0-9a-f]{40,64}$', description: 'Channel commit (with channel)' }),
+    ),
+    'store-path': Type.Optional(
+      Type.String({
+        minLength: 2,
+        maxLength: 4096,
+        pattern: '^/\\S+$',
+        description: 'A store item, e.g. /gnu/store/…-python-3.10.7',
+      }),
+    ),
+    ...PagingQuery,
+  },
+  { additionalProperties: false },
+);
+
+export const ImagesQuery = Type.Object(
+  {
+    state: Type.Union(
+      [Type.Literal('queued'), Type.Literal('running'), Type.Literal('done'), Type.Literal('failed')],
+      { description: 'Scan state' },
+    ),
+    ...PagingQuery,
+  },
+  { additionalProperties: false },
+);
+
+const Image = Type.String({
+  minLength: 1,
+  maxLength: 1024,
+  description: 'host/repo:tag (through the tag index), host/repo@digest, or a digest',
+});
+export const DiffQuery = Type.Object(
+  {
+    from: Image,
+    to: Image,
+    platform: Type.Optional(PlatformQuerySchema),
+    format: Type.Optional(
+      Type.Union([Type.Literal('json'), Type.Literal('text')], {
+        description: 'Overrides the Accept header',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);

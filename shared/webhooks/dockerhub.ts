@@ -5,8 +5,8 @@
  * comes as the `token` query parameter (hidden in every log line by the logger's URL serializer).
  * `callback_url` is Docker Hub's legacy validation hook and is never called.
  */
-import { RecipeError } from '../../../../shared/errors.js';
-import { DOCKER_HUB } from '../../../../shared/oci/reference.js';
+import { RecipeError } from '../errors.js';
+import { DOCKER_HUB } from '../oci/reference.js';
 import type { ParsedDelivery, WebhookSender } from './sender.js';
 import { checkedPush, isObj, queryTokenSecret, str } from './sender-helpers.js';
 
@@ -30,7 +30,7 @@ export function parseDockerHub(body: unknown): ParsedDelivery {
   return out;
 }
 
-export const dockerHubSender: WebhookSender = {
+export const dockerHubSender: WebhookSender<'dockerhub'> = {
   name: 'dockerhub',
   ownRegistry: DOCKER_HUB,
   authenticate: queryTokenSecret,

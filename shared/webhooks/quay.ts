@@ -7,7 +7,7 @@
  * by (`homepage` is the web UI's address and is not used). It is only a lookup key among configured
  * registries; neither URL is ever fetched.
  */
-import { RecipeError } from '../../../../shared/errors.js';
+import { RecipeError } from '../errors.js';
 import type { ParsedDelivery, WebhookSender } from './sender.js';
 import { checkedPush, hostOf, isObj, MAX_PUSHES, queryTokenSecret, str } from './sender-helpers.js';
 
@@ -37,7 +37,7 @@ export function parseQuay(body: unknown): ParsedDelivery {
   return out;
 }
 
-export const quaySender: WebhookSender = {
+export const quaySender: WebhookSender<'quay'> = {
   name: 'quay',
   authenticate: queryTokenSecret,
   parse: parseQuay,

@@ -1,11 +1,10 @@
 /**
- * A webhook sender: how it proves who it is and how its body becomes pushes. One file per sender
- * (distribution, harbor, github, dockerhub, quay, acr, gitlab) plugs into index.ts, which
- * does the rest the same way for all: registry choice, enqueueing, counting, answering.
+ * A webhook sender: how it proves who it is and how its body becomes pushes. One file per sender,
+ * listed once in senders.ts; the API's webhook route (services/api/routes/webhooks.ts) does the rest
+ * the same way for all: registry choice, submission, counting, answering.
  */
 import type { IncomingHttpHeaders } from 'node:http';
-import type { Reference } from '../../../../shared/oci/reference.js';
-import type { Sender } from '../../../../shared/config/config-schema.js';
+import type { Reference } from '../oci/reference.js';
 
 /** What a sender's authentication may look at. */
 export interface WebhookRequest {
@@ -38,8 +37,9 @@ export interface ParsedDelivery {
   reply?: { validationResponse: string };
 }
 
-export interface WebhookSender {
-  name: Sender;
+export interface WebhookSender<Name extends string = string> {
+  /** The route is `POST /v1/webhooks/<name>`; configuration names the sender so. */
+  name: Name;
   /** The registry this sender always speaks for (`docker.io` for Docker Hub), if any. */
   ownRegistry?: string;
   /** Index of the candidate secret the request proves, or -1. Must compare in constant time. */

@@ -6,8 +6,8 @@
  *   4. the host named in the event, if it is a configured registry.
  * Undefined: acknowledge, count, never fetch.
  */
-import type { Config, RegistryConfig, Sender } from '../../../../shared/config/config-schema.js';
-import { findRegistry } from '../../../../shared/config/load-config.js';
+import type { Config, RegistryConfig, Sender } from './config-schema.js';
+import { findRegistry } from './load-config.js';
 
 export interface RegistryChoiceInput {
   queryRegistry?: string;

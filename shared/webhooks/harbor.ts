@@ -11,7 +11,7 @@
  * retries resend them unchanged, and `occur_at` tells a later push apart).
  */
 import { createHash } from 'node:crypto';
-import { RecipeError } from '../../../../shared/errors.js';
+import { RecipeError } from '../errors.js';
 import type { ParsedDelivery, WebhookSender } from './sender.js';
 import {
   authorizationSecret,
@@ -70,7 +70,7 @@ export function parseHarbor(body: unknown): ParsedDelivery {
   return out;
 }
 
-export const harborSender: WebhookSender = {
+export const harborSender: WebhookSender<'harbor'> = {
   name: 'harbor',
   authenticate: authorizationSecret,
   parse: parseHarbor,

@@ -13,8 +13,8 @@
  * among configured registries, never fetched.
  */
 import { createHash } from 'node:crypto';
-import { RecipeError } from '../../../../shared/errors.js';
-import { isImageManifestMediaType, isIndexMediaType } from '../../../../shared/content/media-types.js';
+import { RecipeError } from '../errors.js';
+import { isImageManifestMediaType, isIndexMediaType } from '../content/media-types.js';
 import type { ParsedDelivery, WebhookSender } from './sender.js';
 import {
   authorizationSecret,
@@ -98,7 +98,7 @@ export function parseAcr(body: unknown): ParsedDelivery {
   return out;
 }
 
-export const acrSender: WebhookSender = {
+export const acrSender: WebhookSender<'acr'> = {
   name: 'acr',
   authenticate(req, secrets) {
     const viaHeader = authorizationSecret(req, secrets);

@@ -7,4 +7,4 @@
 import { distributionSender } from './distribution.js';
 import type { WebhookSender } from './sender.js';
 
-export const gitlabSender: WebhookSender = { ...distributionSender, name: 'gitlab' };
+export const gitlabSender: WebhookSender<'gitlab'> = { ...distributionSender, name: 'gitlab' };

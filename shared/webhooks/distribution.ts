@@ -5,10 +5,10 @@
  * the registry's `notifications.endpoints[].headers`. Only manifest pushes count; `target.url` and
  * `request.host` are never fetched (the host only selects among configured registries).
  */
-import { RecipeError } from '../../../../shared/errors.js';
-import { isDigest } from '../../../../shared/content/digest.js';
-import { isImageManifestMediaType, isIndexMediaType } from '../../../../shared/content/media-types.js';
-import { bearerToken, matchSecret } from '../../secret-compare.js';
+import { RecipeError } from '../errors.js';
+import { isDigest } from '../content/digest.js';
+import { isImageManifestMediaType, isIndexMediaType } from '../content/media-types.js';
+import { bearerToken, matchSecret } from '../secret-compare.js';
 import { checkedPush } from './sender-helpers.js';
 import type { ParsedDelivery, WebhookSender } from './sender.js';
 
@@ -70,7 +70,7 @@ export function parseDistributionEnvelope(body: unknown): ParsedDelivery {
   return out;
 }
 
-export const distributionSender: WebhookSender = {
+export const distributionSender: WebhookSender<'distribution'> = {
   name: 'distribution',
   authenticate(req, secrets) {
     return matchSecret(bearerToken(req.headers.authorization), secrets);

@@ -7,8 +7,8 @@
  * compared in constant time. `X-GitHub-Delivery` stays the same on redeliveries: it dedupes them.
  * GitHub's `ping` event (sent when the hook is created) is acknowledged and ignored.
  */
-import { RecipeError } from '../../../../shared/errors.js';
-import { isDigest } from '../../../../shared/content/digest.js';
+import { RecipeError } from '../errors.js';
+import { isDigest } from '../content/digest.js';
 import type { ParsedDelivery, WebhookSender } from './sender.js';
 import { checkedPush, header, hmacSha256Secret, isObj, str } from './sender-helpers.js';
 
@@ -56,7 +56,7 @@ export function parseGithub(body: unknown): ParsedDelivery {
   return out;
 }
 
-export const githubSender: WebhookSender = {
+export const githubSender: WebhookSender<'github'> = {
   name: 'github',
   ownRegistry: GHCR,
   authenticate(req, secrets) {

@@ -4,9 +4,9 @@
  * Nothing here fetches anything: hosts found in bodies are only ever lookup keys.
  */
 import { createHmac } from 'node:crypto';
-import { isDigest, type Digest } from '../../../../shared/content/digest.js';
-import { checkRepositoryPath } from '../../../../shared/oci/reference.js';
-import { bearerToken, matchSecret } from '../../secret-compare.js';
+import { isDigest, type Digest } from '../content/digest.js';
+import { checkRepositoryPath } from '../oci/reference.js';
+import { bearerToken, matchSecret } from '../secret-compare.js';
 import type { SenderPush, WebhookRequest } from './sender.js';
 
 export type Obj = Record<string, unknown>;

@@ -1,0 +1,31 @@
+/** Schemas of the scan routes: a scan request, a scan's status. */
+import { Type } from 'typebox';
+import { ScanErrorSchema, ScanStateSchema } from './common.js';
+
+export const ScanRequestSchema = Type.Object(
+  {
+    image: Type.String({ minLength: 1, maxLength: 1024, description: 'host/repo:tag or host/repo@digest' }),
+    force: Type.Optional(
+      Type.Boolean({ description: 'Scan again even when a result for the digest is stored' }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export const ScanIdParams = Type.Object({ id: Type.String({ pattern: '^[a-f0-9]{64}$' }) });
+
+export const ScanStatusSchema = Type.Object({
+  id: Type.String(),
+  image: Type.String(),
+  registry: Type.String(),
+  repository: Type.String(),
+  digest: Type.String(),
+  state: ScanStateSchema,
+  kind: Type.Optional(Type.String()),
+  error: Type.Optional(ScanErrorSchema),
+  attemptsMade: Type.Optional(Type.Integer()),
+  scans: Type.Integer({ description: 'Completed scans of this image' }),
+  createdAt: Type.String(),
+  updatedAt: Type.String(),
+  links: Type.Object({ self: Type.String(), recipe: Type.String() }),
+});
