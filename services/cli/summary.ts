@@ -49,7 +49,7 @@ export function formatSummary(recipe: Recipe, image?: ImageFacts): string {
   } else {
     recipe.channels.forEach((c, i) => {
       const others = c.commits.length - 1;
-      const text = `${c.name} ${c.url} ${c.commit}${others > 0 ? ` (+${others} other commit${others === 1 ? '' : 's'})` : ''}${c.introduction === null ? ' (no introduction)' : ''}`;
+      const text = `${c.name} ${c.url} ${c.commit ?? '(no commit)'}${others > 0 ? ` (+${others} other commit${others === 1 ? '' : 's'})` : ''}${c.introduction === null ? ' (no introduction)' : ''}`;
       out += i === 0 ? row('channels', text) : continuation(text);
     });
   }

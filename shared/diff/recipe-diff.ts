@@ -39,9 +39,10 @@ export interface PackageChange {
 export interface ChannelRef {
   name: string;
   url: string;
-  commit: string;
+  /** null when the provenance recorded none (`#f`). */
+  commit: string | null;
   /** Every commit of this channel the profile's packages came from (the exported one first). */
-  commits: string[];
+  commits: (string | null)[];
 }
 
 /** A channel present on both sides with another URL, exported commit or set of commits used. */
@@ -53,8 +54,8 @@ export interface ChannelChange {
   commitMoved: boolean;
   urlChanged: boolean;
   /** Commits used on the `to` side only, and on the `from` side only (order kept). */
-  commitsAdded: string[];
-  commitsRemoved: string[];
+  commitsAdded: (string | null)[];
+  commitsRemoved: (string | null)[];
 }
 
 export interface RecipeDiff {

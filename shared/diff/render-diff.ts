@@ -16,9 +16,12 @@ const spec = (p: { name: string; version: string; output: string }): string =>
 const transformations = (ts: readonly Transformation[]): string =>
   ts.length === 0 ? '(none)' : ts.map((t) => `--${t.option}=${t.value}`).join(' ');
 
+/** A commit as shown; a channel recorded without one (`#f`) reads `(no commit)`. */
+const commit = (c: string | null): string => c ?? '(no commit)';
+
 const channelLine = (sign: string, c: ChannelRef): string =>
-  `  ${sign} ${c.name} ${c.url} ${c.commit}` +
-  (c.commits.length > 1 ? ` (also ${c.commits.slice(1).join(', ')})` : '');
+  `  ${sign} ${c.name} ${c.url} ${commit(c.commit)}` +
+  (c.commits.length > 1 ? ` (also ${c.commits.slice(1).map(commit).join(', ')})` : '');
 
 const packageLine = (sign: string, p: PackageRef): string => `  ${sign} ${spec(p)} ${p.storePath}`;
 
@@ -38,10 +41,13 @@ export function renderDiffText(diff: RecipeDiff, sides: DiffSides): string {
       const parts: string[] = [];
       if (c.urlChanged) parts.push(`url ${c.from.url} -> ${c.to.url}`);
       parts.push(
-        c.commitMoved ? `commit ${c.from.commit} -> ${c.to.commit}` : `commit ${c.to.commit} (unchanged)`,
+        c.commitMoved
+          ? `commit ${commit(c.from.commit)} -> ${commit(c.to.commit)}`
+          : `commit ${commit(c.to.commit)} (unchanged)`,
       );
-      if (c.commitsAdded.length > 0) parts.push(`commits used + ${c.commitsAdded.join(', ')}`);
-      if (c.commitsRemoved.length > 0) parts.push(`commits used - ${c.commitsRemoved.join(', ')}`);
+      if (c.commitsAdded.length > 0) parts.push(`commits used + ${c.commitsAdded.map(commit).join(', ')}`);
+      if (c.commitsRemoved.length > 0)
+        parts.push(`commits used - ${c.commitsRemoved.map(commit).join(', ')}`);
       out.push(`  ~ ${c.name}: ${parts.join('; ')}`);
     }
   }
