@@ -57,6 +57,7 @@ export function formatSummary(recipe: Recipe, image?: ImageFacts): string {
     const notes: string[] = [];
     if (p.transformations.length > 0)
       notes.push(p.transformations.map((t) => `--${t.option}=${t.value}`).join(' '));
+    if (p.transformationsSexp !== undefined) notes.push(`transformations '${p.transformationsSexp}`);
     if (p.channels.length === 0) notes.push('no provenance');
     const extra = p.channels.find((c) => c.name !== 'guix');
     if (extra) notes.push(`from ${extra.name}`);

@@ -2,7 +2,7 @@
  * A RecipeDiff as text for people (the diff route's text/plain): one line per change, `+` added,
  * `-` removed, `~` changed; full commits and store items so lines can be copied into Guix commands.
  */
-import type { ChannelRef, PackageRef, RecipeDiff, Transformation } from './recipe-diff.js';
+import type { ChannelRef, PackageRef, PackageSide, RecipeDiff } from './recipe-diff.js';
 
 /** What the two sides were (shown in the header); free text, e.g. `host/repo:tag (sha256:…)`. */
 export interface DiffSides {
@@ -13,8 +13,12 @@ export interface DiffSides {
 const spec = (p: { name: string; version: string; output: string }): string =>
   `${p.name}${p.version === '' ? '' : `@${p.version}`}${p.output === 'out' ? '' : `:${p.output}`}`;
 
-const transformations = (ts: readonly Transformation[]): string =>
-  ts.length === 0 ? '(none)' : ts.map((t) => `--${t.option}=${t.value}`).join(' ');
+const transformations = (p: PackageSide): string =>
+  p.transformationsSexp !== undefined
+    ? `'${p.transformationsSexp}`
+    : p.transformations.length === 0
+      ? '(none)'
+      : p.transformations.map((t) => `--${t.option}=${t.value}`).join(' ');
 
 /** A commit as shown; a channel recorded without one (`#f`) reads `(no commit)`. */
 const commit = (c: string | null): string => c ?? '(no commit)';
@@ -62,9 +66,7 @@ export function renderDiffText(diff: RecipeDiff, sides: DiffSides): string {
       else if (c.change === 'rebuilt') parts.push(`${c.to.version} rebuilt`);
       if (c.from.storePath !== c.to.storePath) parts.push(`${c.from.storePath} -> ${c.to.storePath}`);
       if (c.transformationsChanged)
-        parts.push(
-          `transformations ${transformations(c.from.transformations)} -> ${transformations(c.to.transformations)}`,
-        );
+        parts.push(`transformations ${transformations(c.from)} -> ${transformations(c.to)}`);
       out.push(`  ~ ${name}: ${parts.join('; ')}`);
     }
   }
