@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 
 import { exportManifest } from '../../shared/guix/export-manifest.js';
+import { packageNameToNameVersion } from '../../shared/guix/package-name.js';
 import { Char, sym } from '../../shared/guix/sexp/datum.js';
 import type { Datum } from '../../shared/guix/sexp/datum.js';
 import { prettyPrint } from '../../shared/guix/sexp/pretty-print.js';
@@ -70,6 +71,20 @@ void describe('the Unicode 14.0 table (what libunistring 1.0 tells Guile 3.0.8)'
         'characters assigned in 14.0 keep their category',
       );
     }
+  });
+
+  void it("gives Guile's char-set:digit exactly: the Nd category (package-name->name+version)", () => {
+    const digits = runGuile(
+      '(for-each (lambda (c) (display (char->integer c)) (newline)) (char-set->list char-set:digit))',
+    )
+      .trim()
+      .split('\n')
+      .map(Number);
+    const nd: number[] = [];
+    for (let cp = 0; cp <= 0x10ffff; cp++) if (generalCategory(cp) === 'Nd') nd.push(cp);
+    assert.deepEqual(digits, nd);
+    assert.deepEqual(packageNameToNameVersion('foo-\u{1E4F0}2'), { name: 'foo-\u{1E4F0}2', version: null });
+    assert.deepEqual(packageNameToNameVersion('foo-\u0966'), { name: 'foo', version: '\u0966' });
   });
 
   void it('answers every category and the edges of the code space', () => {
