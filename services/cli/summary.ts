@@ -49,7 +49,7 @@ export function formatSummary(recipe: Recipe, image?: ImageFacts): string {
   } else {
     recipe.channels.forEach((c, i) => {
       const others = c.commits.length - 1;
-      const text = `${c.name} ${c.url} ${c.commit}${others > 0 ? ` (+${others} other commit${others === 1 ? '' : 's'})` : ''}${c.introduction === null ? ' (no introduction)' : ''}`;
+      const text = `${c.name} ${c.url} ${c.commit ?? '(no commit)'}${others > 0 ? ` (+${others} other commit${others === 1 ? '' : 's'})` : ''}${c.introduction === null ? ' (no introduction)' : ''}`;
       out += i === 0 ? row('channels', text) : continuation(text);
     });
   }
@@ -57,6 +57,7 @@ export function formatSummary(recipe: Recipe, image?: ImageFacts): string {
     const notes: string[] = [];
     if (p.transformations.length > 0)
       notes.push(p.transformations.map((t) => `--${t.option}=${t.value}`).join(' '));
+    if (p.transformationsSexp !== undefined) notes.push(`transformations '${p.transformationsSexp}`);
     if (p.channels.length === 0) notes.push('no provenance');
     const extra = p.channels.find((c) => c.name !== 'guix');
     if (extra) notes.push(`from ${extra.name}`);

@@ -23,14 +23,23 @@ export interface Transformation {
   value: string;
 }
 
+/** One side of a changed package. */
+export interface PackageSide {
+  version: string;
+  storePath: string;
+  transformations: Transformation[];
+  /** The recipe's `transformationsSexp` (a property that is not an option list), when it has one. */
+  transformationsSexp?: string;
+}
+
 /** A package present on both sides whose version, store item or transformations differ. */
 export interface PackageChange {
   name: string;
   output: string;
   /** `version`: the version changed; `rebuilt`: same version, another store item. */
   change: 'version' | 'rebuilt' | 'transformations';
-  from: { version: string; storePath: string; transformations: Transformation[] };
-  to: { version: string; storePath: string; transformations: Transformation[] };
+  from: PackageSide;
+  to: PackageSide;
   /** True when the transformations differ (also with a version change or a rebuild). */
   transformationsChanged: boolean;
 }
@@ -39,9 +48,10 @@ export interface PackageChange {
 export interface ChannelRef {
   name: string;
   url: string;
-  commit: string;
+  /** null when the provenance recorded none (`#f`). */
+  commit: string | null;
   /** Every commit of this channel the profile's packages came from (the exported one first). */
-  commits: string[];
+  commits: (string | null)[];
 }
 
 /** A channel present on both sides with another URL, exported commit or set of commits used. */
@@ -53,8 +63,8 @@ export interface ChannelChange {
   commitMoved: boolean;
   urlChanged: boolean;
   /** Commits used on the `to` side only, and on the `from` side only (order kept). */
-  commitsAdded: string[];
-  commitsRemoved: string[];
+  commitsAdded: (string | null)[];
+  commitsRemoved: (string | null)[];
 }
 
 export interface RecipeDiff {
@@ -85,8 +95,23 @@ const channelRef = (c: RecipeChannel): ChannelRef => ({
   commits: c.commits.length > 0 ? [...c.commits] : [c.commit],
 });
 
-const sameTransformations = (a: readonly Transformation[], b: readonly Transformation[]): boolean =>
-  a.length === b.length && a.every((t, i) => t.option === b[i]!.option && t.value === b[i]!.value);
+const sameTransformations = (a: RecipePackage, b: RecipePackage): boolean =>
+  a.transformationsSexp === b.transformationsSexp &&
+  a.emptyTransformations === b.emptyTransformations &&
+  a.transformations.length === b.transformations.length &&
+  a.transformations.every(
+    (t, i) => t.option === b.transformations[i]!.option && t.value === b.transformations[i]!.value,
+  );
+
+const side = (p: RecipePackage): PackageSide => {
+  const s: PackageSide = {
+    version: p.version,
+    storePath: p.storePath,
+    transformations: [...p.transformations],
+  };
+  if (p.transformationsSexp !== undefined) s.transformationsSexp = p.transformationsSexp;
+  return s;
+};
 
 /** Pair `from` and `to` entries sharing a key: equal versions first, then in recorded order. */
 function pairPackages(
@@ -130,7 +155,7 @@ function diffPackages(from: Recipe, to: Recipe): RecipeDiff['packages'] {
   const changed: PackageChange[] = [];
   let unchanged = 0;
   for (const [f, t] of pairs) {
-    const transformationsChanged = !sameTransformations(f.transformations, t.transformations);
+    const transformationsChanged = !sameTransformations(f, t);
     const change: PackageChange['change'] | undefined =
       f.version !== t.version
         ? 'version'
@@ -147,8 +172,8 @@ function diffPackages(from: Recipe, to: Recipe): RecipeDiff['packages'] {
       name: t.name,
       output: t.output,
       change,
-      from: { version: f.version, storePath: f.storePath, transformations: [...f.transformations] },
-      to: { version: t.version, storePath: t.storePath, transformations: [...t.transformations] },
+      from: side(f),
+      to: side(t),
       transformationsChanged,
     });
   }

@@ -2,7 +2,7 @@
  * A RecipeDiff as text for people (the diff route's text/plain): one line per change, `+` added,
  * `-` removed, `~` changed; full commits and store items so lines can be copied into Guix commands.
  */
-import type { ChannelRef, PackageRef, RecipeDiff, Transformation } from './recipe-diff.js';
+import type { ChannelRef, PackageRef, PackageSide, RecipeDiff } from './recipe-diff.js';
 
 /** What the two sides were (shown in the header); free text, e.g. `host/repo:tag (sha256:…)`. */
 export interface DiffSides {
@@ -13,12 +13,19 @@ export interface DiffSides {
 const spec = (p: { name: string; version: string; output: string }): string =>
   `${p.name}${p.version === '' ? '' : `@${p.version}`}${p.output === 'out' ? '' : `:${p.output}`}`;
 
-const transformations = (ts: readonly Transformation[]): string =>
-  ts.length === 0 ? '(none)' : ts.map((t) => `--${t.option}=${t.value}`).join(' ');
+const transformations = (p: PackageSide): string =>
+  p.transformationsSexp !== undefined
+    ? `'${p.transformationsSexp}`
+    : p.transformations.length === 0
+      ? '(none)'
+      : p.transformations.map((t) => `--${t.option}=${t.value}`).join(' ');
+
+/** A commit as shown; a channel recorded without one (`#f`) reads `(no commit)`. */
+const commit = (c: string | null): string => c ?? '(no commit)';
 
 const channelLine = (sign: string, c: ChannelRef): string =>
-  `  ${sign} ${c.name} ${c.url} ${c.commit}` +
-  (c.commits.length > 1 ? ` (also ${c.commits.slice(1).join(', ')})` : '');
+  `  ${sign} ${c.name} ${c.url} ${commit(c.commit)}` +
+  (c.commits.length > 1 ? ` (also ${c.commits.slice(1).map(commit).join(', ')})` : '');
 
 const packageLine = (sign: string, p: PackageRef): string => `  ${sign} ${spec(p)} ${p.storePath}`;
 
@@ -38,10 +45,13 @@ export function renderDiffText(diff: RecipeDiff, sides: DiffSides): string {
       const parts: string[] = [];
       if (c.urlChanged) parts.push(`url ${c.from.url} -> ${c.to.url}`);
       parts.push(
-        c.commitMoved ? `commit ${c.from.commit} -> ${c.to.commit}` : `commit ${c.to.commit} (unchanged)`,
+        c.commitMoved
+          ? `commit ${commit(c.from.commit)} -> ${commit(c.to.commit)}`
+          : `commit ${commit(c.to.commit)} (unchanged)`,
       );
-      if (c.commitsAdded.length > 0) parts.push(`commits used + ${c.commitsAdded.join(', ')}`);
-      if (c.commitsRemoved.length > 0) parts.push(`commits used - ${c.commitsRemoved.join(', ')}`);
+      if (c.commitsAdded.length > 0) parts.push(`commits used + ${c.commitsAdded.map(commit).join(', ')}`);
+      if (c.commitsRemoved.length > 0)
+        parts.push(`commits used - ${c.commitsRemoved.map(commit).join(', ')}`);
       out.push(`  ~ ${c.name}: ${parts.join('; ')}`);
     }
   }
@@ -56,9 +66,7 @@ export function renderDiffText(diff: RecipeDiff, sides: DiffSides): string {
       else if (c.change === 'rebuilt') parts.push(`${c.to.version} rebuilt`);
       if (c.from.storePath !== c.to.storePath) parts.push(`${c.from.storePath} -> ${c.to.storePath}`);
       if (c.transformationsChanged)
-        parts.push(
-          `transformations ${transformations(c.from.transformations)} -> ${transformations(c.to.transformations)}`,
-        );
+        parts.push(`transformations ${transformations(c.from)} -> ${transformations(c.to)}`);
       out.push(`  ~ ${name}: ${parts.join('; ')}`);
     }
   }

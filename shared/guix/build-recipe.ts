@@ -2,18 +2,15 @@
  * From a profile manifest to its Recipe, and from a Recipe back to Guix's texts. The API stores
  * Recipe JSON and re-renders it with another printer or style, so rendering works from the Recipe alone.
  */
-import { RecipeError } from '../errors.js';
-import { DottedList, Sym } from './sexp/datum.js';
-import type { Datum } from './sexp/datum.js';
 import type { PrinterStyle } from './sexp/pretty-print.js';
 import type { readDatum } from './sexp/reader.js';
-import { assqRef } from './alist.js';
 import { readManifest } from './manifest.js';
 import type { Manifest, ManifestEntry } from './manifest.js';
 import { entryProvenance } from './provenance.js';
 import { collectChannels, exportChannels } from './export-channels.js';
 import { exportManifest } from './export-manifest.js';
-import type { ManifestStyle, Transformation } from './export-manifest.js';
+import type { ManifestStyle } from './export-manifest.js';
+import { entryTransformations } from './entry-transformations.js';
 import type { Recipe, RecipeDependency, RecipePackage } from './recipe.js';
 
 /** Options of `buildRecipe`. */
@@ -34,18 +31,19 @@ export function recipeFromManifest(manifest: Manifest, opts: { profile: string |
   const provenances = manifest.entries.map((e) => entryProvenance(e));
   const seen = new Set<ManifestEntry>();
   const packages: RecipePackage[] = manifest.entries.map((e, i) => {
-    const transformations = entryTransformations(e);
+    const t = entryTransformations(e);
     const p: RecipePackage = {
       name: e.name,
       version: e.version,
       output: e.output,
       storePath: e.item,
       channels: provenances[i]!.map((c) => ({ name: c.name, url: c.url, commit: c.commit })),
-      transformations,
+      transformations: t.kind === 'options' ? t.options : [],
       propagated: dependencies(e, seen),
     };
     // `(transformations)`: Guix still wraps the package in a procedure over '() (see manifest->code).
-    if (transformations.length === 0 && hasEmptyTransformations(e)) p.emptyTransformations = true;
+    if (t.kind === 'options' && t.options.length === 0) p.emptyTransformations = true;
+    if (t.kind === 'sexp') p.transformationsSexp = t.sexp;
     return p;
   });
   const channels = collectChannels(provenances);
@@ -67,41 +65,6 @@ export function recipeFromManifest(manifest: Manifest, opts: { profile: string |
 /** `name@version[:output]`. */
 export function packageSpec(p: { name: string; version: string; output: string }): string {
   return `${p.name}${p.version === '' ? '' : `@${p.version}`}${p.output === 'out' ? '' : `:${p.output}`}`;
-}
-
-/** Whether the entry records `(transformations)`: an empty list, which is not #f for Guix. */
-function hasEmptyTransformations(e: Pick<ManifestEntry, 'properties'>): boolean {
-  const t = assqRef(e.properties, 'transformations');
-  return Array.isArray(t) && t.length === 0;
-}
-
-/**
- * The entry's `transformations` property as (option, value) pairs; [] when absent, #f or empty (an
- * empty one is flagged apart, see `emptyTransformations`). Anything but `(SYMBOL . "STRING")` pairs is
- * refused: we could not print it back.
- */
-export function entryTransformations(e: Pick<ManifestEntry, 'name' | 'properties'>): Transformation[] {
-  const t = assqRef(e.properties, 'transformations');
-  // `manifest->code` reads it with assoc-ref and matches #f as "no transformations": a recorded
-  // `(transformations . #f)` is the same as none.
-  if (t === undefined || t === false) return [];
-  const bad = (): RecipeError =>
-    new RecipeError(
-      'invalid-manifest',
-      `invalid transformations property of manifest entry ${JSON.stringify(e.name)}`,
-    );
-  if (!Array.isArray(t)) throw bad();
-  return (t as readonly Datum[]).map((pair) => {
-    if (
-      !(pair instanceof DottedList) ||
-      pair.items.length !== 1 ||
-      !(pair.items[0] instanceof Sym) ||
-      typeof pair.tail !== 'string'
-    ) {
-      throw bad();
-    }
-    return { option: pair.items[0].name, value: pair.tail };
-  });
 }
 
 /**

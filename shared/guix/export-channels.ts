@@ -27,18 +27,22 @@ export function noProvenanceError(): RecipeError {
 }
 
 /**
- * The exported channel groups, from each top-level entry's provenance (in entry order):
- * `delete-duplicates` with `channel=?` (same commit, whatever the name or URL: the first occurrence stays),
- * then grouped by name in order of first appearance. Each group's first channel is the one exported;
- * `commits` lists the group's commits, first one first (the rest go into the `;; Note:` lines).
+ * The exported channel groups, from each top-level entry's provenance (in entry order), as Guix's
+ * `export-channels` computes them: `delete-duplicates` with its `channel=?` (both commits strings and
+ * equal, whatever the name or URL: the first occurrence stays; a `#f` commit equals nothing, not even
+ * another `#f`), then grouped by name in order of first appearance. Each group's first channel is the
+ * one exported (without a commit when it is `#f`); `commits` lists the group's commits, first one first
+ * (the rest go into the `;; Note:` lines).
  */
 export function collectChannels(provenances: readonly (readonly Channel[])[]): RecipeChannel[] {
   const seenCommits = new Set<string>();
   const groups = new Map<string, RecipeChannel>();
   for (const channels of provenances) {
     for (const ch of channels) {
-      if (seenCommits.has(ch.commit)) continue;
-      seenCommits.add(ch.commit);
+      if (ch.commit !== null) {
+        if (seenCommits.has(ch.commit)) continue;
+        seenCommits.add(ch.commit);
+      }
       const group = groups.get(ch.name);
       if (group === undefined) {
         groups.set(ch.name, {
@@ -57,15 +61,18 @@ export function collectChannels(provenances: readonly (readonly Channel[])[]): R
   return [...groups.values()];
 }
 
-/** `channel->code` with its introduction: the `(channel ...)` form Guix prints. */
+/**
+ * `channel->code` with its introduction: the `(channel ...)` form Guix prints. Its `(commit ...)` line
+ * only when the commit is not #f (null), its `(introduction ...)` only when there is one.
+ */
 export function channelToCode(ch: Omit<RecipeChannel, 'commits'>): Datum {
   const form: Datum[] = [
     sym('channel'),
     [sym('name'), [sym('quote'), sym(ch.name)]],
     [sym('url'), ch.url],
     [sym('branch'), ch.branch ?? false],
-    [sym('commit'), ch.commit],
   ];
+  if (ch.commit !== null) form.push([sym('commit'), ch.commit]);
   if (ch.introduction !== null) {
     form.push([
       sym('introduction'),
@@ -94,7 +101,8 @@ export function exportChannels(channels: readonly RecipeChannel[], opts: ExportC
     const extra = ch.commits.slice(1);
     if (extra.length > 0) {
       out += `${INDENT}${NOTE}\n`;
-      for (const c of extra) out += `${INDENT};;   ${writeDatum(c)}\n`;
+      // `~s`: a commit string written with its quotes, a #f commit as `#f`.
+      for (const c of extra) out += `${INDENT};;   ${writeDatum(c ?? false)}\n`;
     }
     out += prettyPrint(channelToCode(ch), { printer, perLinePrefix: INDENT });
   }

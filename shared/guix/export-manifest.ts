@@ -11,6 +11,7 @@ import { DottedList, sym } from './sexp/datum.js';
 import type { Datum } from './sexp/datum.js';
 import { prettyPrint } from './sexp/pretty-print.js';
 import type { PrinterStyle } from './sexp/pretty-print.js';
+import { sexpOptions } from './entry-transformations.js';
 
 /** `pinned` (every package `name@version`, the default) or `guix` (no version qualifiers). */
 export type ManifestStyle = 'pinned' | 'guix';
@@ -35,6 +36,12 @@ export interface ManifestCodeEntry {
    * `'()` still gets its own `transformN` procedure. Absent or false otherwise.
    */
   emptyTransformations?: boolean;
+  /**
+   * A `transformations` property that is not a list of `(SYMBOL . "STRING")` pairs (a string, a number,
+   * `((tune))`...), as Guile's `write` prints it; `manifest->code` quotes it as it is. When present, it
+   * is the entry's transformations (`transformations` is then []).
+   */
+  transformationsSexp?: string;
 }
 
 /** Guix's header (English), then the forms each preceded by an empty line. */
@@ -50,17 +57,26 @@ function qualifiedName(e: ManifestCodeEntry, style: ManifestStyle): string {
   return style === 'pinned' && e.version !== '' ? `${e.name}@${e.version}` : e.name;
 }
 
-function optionsKey(t: readonly Transformation[]): string {
-  return JSON.stringify(t.map((x) => [x.option, x.value]));
+/**
+ * The key under which `manifest->code` shares a procedure: its `assoc-ref` compares options with
+ * `equal?`, which for these data is equality of what Guile writes (numbers already canonical).
+ */
+function optionsKey(e: ManifestCodeEntry): string {
+  if (e.transformationsSexp !== undefined) return `sexp:${e.transformationsSexp}`;
+  return `options:${JSON.stringify(e.transformations.map((x) => [x.option, x.value]))}`;
 }
 
 /** Whether `manifest->code` wraps the entry in a transformation procedure (its options are not #f). */
 function hasTransformations(e: ManifestCodeEntry): boolean {
-  return e.transformations.length > 0 || e.emptyTransformations === true;
+  return (
+    e.transformations.length > 0 || e.emptyTransformations === true || e.transformationsSexp !== undefined
+  );
 }
 
-function optionsDatum(t: readonly Transformation[]): Datum {
-  return t.map((x) => new DottedList([sym(x.option)], x.value));
+/** The options datum of an entry's procedure. */
+function optionsDatum(e: ManifestCodeEntry): Datum {
+  if (e.transformationsSexp !== undefined) return sexpOptions(e.transformationsSexp);
+  return e.transformations.map((x) => new DottedList([sym(x.option)], x.value));
 }
 
 /**
@@ -69,11 +85,11 @@ function optionsDatum(t: readonly Transformation[]): Datum {
  * `alist-cons`): `transformN` first, `transform1` last.
  */
 export function manifestToCode(entries: readonly ManifestCodeEntry[], style: ManifestStyle): Datum[] {
-  const procs = new Map<string, { name: string; options: readonly Transformation[] }>();
+  const procs = new Map<string, { name: string; entry: ManifestCodeEntry }>();
   for (const e of entries) {
     if (!hasTransformations(e)) continue;
-    const k = optionsKey(e.transformations);
-    if (!procs.has(k)) procs.set(k, { name: `transform${procs.size + 1}`, options: e.transformations });
+    const k = optionsKey(e);
+    if (!procs.has(k)) procs.set(k, { name: `transform${procs.size + 1}`, entry: e });
   }
 
   if (procs.size === 0) {
@@ -88,13 +104,11 @@ export function manifestToCode(entries: readonly ManifestCodeEntry[], style: Man
     .map((p) => [
       sym('define'),
       sym(p.name),
-      [sym('options->transformation'), [sym('quote'), optionsDatum(p.options)]],
+      [sym('options->transformation'), [sym('quote'), optionsDatum(p.entry)]],
     ]);
   const items = entries.map((e): Datum => {
     const pkg: Datum = [sym('specification->package'), qualifiedName(e, style)];
-    const transformed: Datum = hasTransformations(e)
-      ? [sym(procs.get(optionsKey(e.transformations))!.name), pkg]
-      : pkg;
+    const transformed: Datum = hasTransformations(e) ? [sym(procs.get(optionsKey(e))!.name), pkg] : pkg;
     return e.output === 'out' ? transformed : [sym('list'), transformed, e.output];
   });
   return [

@@ -6,10 +6,11 @@
  * with `name` and `introduction` looked up in REST. Where Guix itself would raise on a malformed
  * repository (a `(name ...)` or `(introduction ...)` of the wrong arity) we treat the repository as
  * unparseable instead: hostile input must never crash a scan. A malformed introduction (Guix raises)
- * leaves the channel without one. Guix accepts ANY datum as URL, branch, commit or name and prints it
- * back (a `#f` commit drops the `(commit ...)` line); our channels hold strings and symbol names, so a
- * non-string URL or commit, a branch neither string nor #f, or a non-symbol name makes the repository
- * unparseable too (docs/recipe-schema.md lists these limits).
+ * leaves the channel without one. A `#f` commit is kept (null): Guix reads it, `channel->code` prints the
+ * channel without its `(commit ...)` line and `channel=?` never merges it. Guix accepts ANY datum as URL,
+ * branch, commit or name and prints it back; our channels hold strings and symbol names, so a non-string
+ * URL, a commit neither string nor #f, a branch neither string nor #f, or a non-symbol name makes the
+ * repository unparseable too (docs/recipe-schema.md lists these limits).
  */
 import { DottedList, isSym, Sym } from './sexp/datum.js';
 import type { Datum } from './sexp/datum.js';
@@ -30,7 +31,8 @@ export interface Channel {
   url: string;
   /** null when recorded as `#f`. */
   branch: string | null;
-  commit: string;
+  /** null when recorded as `#f`. */
+  commit: string | null;
   introduction: ChannelIntroduction | null;
 }
 
@@ -46,7 +48,8 @@ export function sexpToChannel(sexp: Datum, fallbackName: string): Channel | null
   const b = fieldValue(branch, 'branch');
   const c = fieldValue(commit, 'commit');
   if (!isZero(fieldValue(version, 'version'))) return null;
-  if (typeof u !== 'string' || typeof c !== 'string' || (typeof b !== 'string' && b !== false)) return null;
+  if (typeof u !== 'string' || (typeof c !== 'string' && c !== false)) return null;
+  if (typeof b !== 'string' && b !== false) return null;
 
   let name = fallbackName;
   const nameField = assq(rest, 'name');
@@ -62,7 +65,7 @@ export function sexpToChannel(sexp: Datum, fallbackName: string): Channel | null
     if (introField instanceof DottedList || introField.length !== 2) return null;
     introduction = sexpToChannelIntroduction(introField[1]!);
   }
-  return { name, url: u, branch: b === false ? null : b, commit: c, introduction };
+  return { name, url: u, branch: b === false ? null : b, commit: c === false ? null : c, introduction };
 }
 
 /**

@@ -15,23 +15,28 @@ export interface RecipeChannel {
   url: string;
   /** null when the provenance recorded `#f` (printed `(branch #f)`). */
   branch: string | null;
-  /** The commit exported (the first one seen for this channel name, as Guix does). */
-  commit: string;
+  /**
+   * The commit exported (the first one seen for this channel name, as Guix does); null when that
+   * provenance recorded `#f`: the channel is then printed without a `(commit ...)` line.
+   */
+  commit: string | null;
   /** The introduction, its signer formatted as `openpgp-format-fingerprint` prints it. */
   introduction: { commit: string; signer: string } | null;
   /**
    * The commits of this channel name among the top-level entries, first-seen order; `commit` is the
    * first, the others are Guix's `;; Note:` lines. As with Guix's `channel=?`, a commit already seen
-   * (under any channel name) is not listed again.
+   * (under any channel name) is not listed again; a null (`#f`) commit equals nothing, so every one is
+   * listed (printed `#f`).
    */
-  commits: string[];
+  commits: (string | null)[];
 }
 
 /** A reference from a package to one channel of its provenance. */
 export interface PackageChannelRef {
   name: string;
   url: string;
-  commit: string;
+  /** null when the provenance recorded `#f`. */
+  commit: string | null;
 }
 
 /** One top-level manifest entry. */
@@ -49,6 +54,13 @@ export interface RecipePackage {
    * exports as a `transformN` procedure over `'()`; absent otherwise. `transformations` is then [].
    */
   emptyTransformations?: true;
+  /**
+   * Present only when the entry's `transformations` property is not a list of `(SYMBOL . "STRING")`
+   * pairs (Guix reads any datum there): the value as Guile's `write` prints it, e.g. `"with-input=a=b"`,
+   * `42`, `((tune))`. Guix quotes it as it is into `(options->transformation '...)`. `transformations`
+   * is then [].
+   */
+  transformationsSexp?: string;
   /** Propagated inputs, recursively (names, versions, outputs, store paths). */
   propagated: RecipeDependency[];
 }

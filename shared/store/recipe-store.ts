@@ -402,10 +402,12 @@ export class RecipeStore {
       keys.add(this.keys.byPackage(p.name));
       keys.add(this.keys.byPackage(`${p.name}@${p.version}`));
     }
+    // A channel recorded without a commit (`#f`, null) has nothing to be found by: no key for it.
     for (const c of recipe.channels)
-      for (const commit of new Set([c.commit, ...c.commits])) keys.add(this.keys.byChannel(c.url, commit));
+      for (const commit of new Set([c.commit, ...c.commits]))
+        if (commit !== null) keys.add(this.keys.byChannel(c.url, commit));
     for (const p of recipe.packages)
-      for (const ch of p.channels) keys.add(this.keys.byChannel(ch.url, ch.commit));
+      for (const ch of p.channels) if (ch.commit !== null) keys.add(this.keys.byChannel(ch.url, ch.commit));
     for (const path of storePaths(recipe)) keys.add(this.keys.byStorePath(path));
     for (const k of keys) await this.redis.zadd(k, 'NX', t, name);
   }

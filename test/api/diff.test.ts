@@ -123,3 +123,26 @@ void test('version changes, moved commits, transformation changes and duplicate 
   assert.equal(dd.packages.changed[0]!.from.version, '1');
   assert.equal(dd.packages.changed[0]!.to.version, '2');
 });
+
+void test('a channel without commit (#f) and a transformations property that is not an option list', () => {
+  const base = recipeOf('transformations');
+  const next: Recipe = structuredClone(base);
+  next.channels[0]!.commit = null;
+  next.channels[0]!.commits = [null, ...base.channels[0]!.commits];
+  const p = next.packages[0]!;
+  p.transformations = [];
+  p.transformationsSexp = '"with-input=a=b"';
+  const d = diffRecipes(base, next);
+  const c = d.channels.changed[0]!;
+  assert.equal(c.commitMoved, true);
+  assert.equal(c.to.commit, null);
+  assert.deepEqual(c.commitsAdded, [null]);
+  const tc = d.packages.changed.find((x) => x.name === p.name && x.output === p.output)!;
+  assert.equal(tc.transformationsChanged, true);
+  assert.equal(tc.to.transformationsSexp, '"with-input=a=b"');
+  const text = renderDiffText(d, { from: 'a', to: 'b' });
+  assert.ok(text.includes(`commit ${base.channels[0]!.commit} -> (no commit)`), text);
+  assert.ok(text.includes('commits used + (no commit)'), text);
+  assert.ok(text.includes(`-> '"with-input=a=b"`), text);
+  assert.equal(diffRecipes(next, structuredClone(next)).identical, true);
+});

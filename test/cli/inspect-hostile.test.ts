@@ -71,7 +71,7 @@ void test('a well-formed datum of the wrong shape', async () => {
     /invalid repeated entry in profile/,
   );
   await refused(
-    '(manifest (version 4) (packages (("a" "1" "out" "/p" (properties ((transformations . 42)))))))',
+    '(manifest (version 4) (packages (("a" "1" "out" "/p" (properties ((transformations . 1+2i)))))))',
     /transformations/,
   );
 });

@@ -183,6 +183,18 @@ void test('summary (the default output) names profile, channels and packages', a
   assert.match(none.stdout, /hello@2\.12\.1 {2}\[no provenance\]/);
 });
 
+void test('summary of a channel recorded without commit and of transformations that are not options', async () => {
+  const noCommit = await cli(['inspect', 'profile:test/fixtures/guix-fuzz/c00231/profile-manifest']);
+  assert.equal(noCommit.code, 0, noCommit.stderr);
+  assert.match(
+    noCommit.stdout,
+    /^channels +guix https:\/\/git\.savannah\.gnu\.org\/git\/guix\.git \(no commit\) \(\+2 other commits\)$/m,
+  );
+  const odd = await cli(['inspect', 'profile:test/fixtures/guix-fuzz/c00147/profile-manifest']);
+  assert.equal(odd.code, 0, odd.stderr);
+  assert.match(odd.stdout, /^ +T@\S+ {2}\[transformations '42; no provenance\]$/m);
+});
+
 void test('--output json without provenance: channels [] and no channels text', async () => {
   const r = await cli([
     'inspect',

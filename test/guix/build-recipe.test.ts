@@ -63,7 +63,7 @@ void test('the Recipe of example3: packages, channels with every commit, missing
       p.version,
       p.output,
       p.transformations,
-      p.channels.map((c) => c.commit.slice(0, 4)),
+      p.channels.map((c) => c.commit!.slice(0, 4)),
     ]),
     [
       ['glib', '2.78.0', 'bin', [], ['12dc']],

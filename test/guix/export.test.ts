@@ -89,8 +89,8 @@ void test('channels: dedup by commit (channel=?), grouped by name, first-seen co
   assert.deepEqual(
     groups.map((g) => ({
       name: g.name,
-      commit: g.commit[0],
-      commits: g.commits.map((x) => x[0]),
+      commit: g.commit![0],
+      commits: g.commits.map((x) => x![0]),
       url: g.url,
     })),
     [

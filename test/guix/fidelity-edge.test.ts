@@ -374,16 +374,6 @@ void test('export-channels: an extra named guix joins the guix group as a Note',
   );
 });
 
-void test('documented limit: a repository with commit #f is unparseable for us (Guix omits the commit line)', () => {
-  // sexp->channel accepts any datum as commit; channel->code splices (commit ...) only when the commit
-  // is true, and channel=? never equates #f commits. Guix never records #f (channel-instance->sexp
-  // writes the checkout's commit), and the Recipe's commit is a string, so we treat the repository as
-  // unparseable and flag the entry (docs/recipe-schema.md, limitations).
-  const r = recipe(v4(entry('a', '1', 'out', props(prov(repo(GUIX_URL, G1).replace(`"${G1}"`, '#f'))))));
-  assert.deepEqual(r.packagesWithoutProvenance, ['a@1']);
-  assertNoProvenance(r);
-});
-
 // --- export-manifest -----------------------------------------------------------------------------
 
 void test('export-manifest: distinct transformation lists, shared lists, duplicates, non-out outputs', () => {

@@ -112,6 +112,34 @@ for (const mode of ['standalone', 'cluster', 'sentinel'] as RedisMode[]) {
       assert.ok(!(await store.findByState('running')).items.includes(imageName(img)));
     });
 
+    void it('indexes no by-channel key for a channel recorded without a commit (#f)', async () => {
+      const m = desc(`image-no-commit-${mode}`);
+      const img = { registry: '127.0.0.1:5000', repository: 'odd/no-commit', digest: m.digest };
+      const other = '5'.repeat(40);
+      const r = recipe('no-commit', '1.0', other);
+      r.packages[0]!.channels = [{ name: 'guix', url: GUIX, commit: null }];
+      r.channels = [
+        { name: 'guix', url: GUIX, branch: null, commit: null, introduction: null, commits: [null, other] },
+      ];
+      await store.markQueued(img, { source: 'test' });
+      await store.markRunning(img);
+      await store.saveScan(img, {
+        manifest: m,
+        results: [{ kind: 'recipe', manifest: m, recipe: r, verified: true }],
+        bytesRead: 1,
+      });
+      const got = await store.getResult(m.digest);
+      assert.ok(got?.kind === 'recipe');
+      assert.deepEqual(got.recipe, r, 'null commits survive the store');
+      assert.deepEqual((await store.findByChannel(GUIX, other)).items, [imageName(img)]);
+      for (const bogus of ['null', '', 'undefined', '#f'])
+        assert.equal(
+          (await store.findByChannel(GUIX, bogus)).total,
+          0,
+          `no key for ${JSON.stringify(bogus)}`,
+        );
+    });
+
     void it('keeps the keys of one image transaction in one cluster slot', async () => {
       const d = sha256Digest('slot');
       const img = { registry: 'r.example', repository: 'a/b', digest: d };

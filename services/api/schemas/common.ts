@@ -54,8 +54,11 @@ export const DescriptorSchema = Type.Object(
   { title: 'Descriptor', additionalProperties: true },
 );
 
+/** A commit, or null where the provenance recorded `#f` (no commit). */
+const Commit = Type.Union([Type.String(), Type.Null()]);
+
 const ChannelRef = Type.Object(
-  { name: Type.String(), url: Type.String(), commit: Type.String() },
+  { name: Type.String(), url: Type.String(), commit: Commit },
   { additionalProperties: true },
 );
 
@@ -88,6 +91,8 @@ export const RecipeSchema = Type.Object(
           storePath: Type.String(),
           channels: Type.Array(ChannelRef),
           transformations: Type.Array(Type.Object({ option: Type.String(), value: Type.String() })),
+          emptyTransformations: Type.Optional(Type.Boolean()),
+          transformationsSexp: Type.Optional(Type.String()),
           propagated: Type.Array(Dependency),
         },
         { additionalProperties: true },
@@ -99,12 +104,12 @@ export const RecipeSchema = Type.Object(
           name: Type.String(),
           url: Type.String(),
           branch: Type.Union([Type.String(), Type.Null()]),
-          commit: Type.String(),
+          commit: Commit,
           introduction: Type.Union([
             Type.Object({ commit: Type.String(), signer: Type.String() }),
             Type.Null(),
           ]),
-          commits: Type.Array(Type.String()),
+          commits: Type.Array(Commit),
         },
         { additionalProperties: true },
       ),

@@ -58,11 +58,18 @@ const PackageRef = Type.Object(
   { title: 'PackageRef', additionalProperties: false },
 );
 const PackageSide = Type.Object(
-  { version: Type.String(), storePath: Type.String(), transformations: Type.Array(Transformation) },
+  {
+    version: Type.String(),
+    storePath: Type.String(),
+    transformations: Type.Array(Transformation),
+    transformationsSexp: Type.Optional(Type.String()),
+  },
   { additionalProperties: false },
 );
+/** A commit, or null where the provenance recorded `#f` (no commit). */
+const Commit = Type.Union([Type.String(), Type.Null()]);
 const ChannelRef = Type.Object(
-  { name: Type.String(), url: Type.String(), commit: Type.String(), commits: Type.Array(Type.String()) },
+  { name: Type.String(), url: Type.String(), commit: Commit, commits: Type.Array(Commit) },
   { title: 'ChannelRef', additionalProperties: false },
 );
 
@@ -80,8 +87,8 @@ export const RecipeDiffSchema = Type.Object(
               to: ChannelRef,
               commitMoved: Type.Boolean(),
               urlChanged: Type.Boolean(),
-              commitsAdded: Type.Array(Type.String()),
-              commitsRemoved: Type.Array(Type.String()),
+              commitsAdded: Type.Array(Commit),
+              commitsRemoved: Type.Array(Commit),
             },
             { additionalProperties: false },
           ),

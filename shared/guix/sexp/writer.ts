@@ -17,14 +17,16 @@
  *
  * Known, deliberate fidelity limits: Guile's own `write` is not injective for extended symbols that
  * contain a backslash (Guile writes it raw inside `#{...}#`, and its reader then treats it as an
- * escape); we print exactly what Guile prints. Unicode categories come from Node's ICU tables, Guile's
- * from libunistring; they differ only for code points assigned in recent Unicode versions.
+ * escape); we print exactly what Guile prints. Unicode categories are those of Unicode 14.0, what the
+ * libunistring 1.0 of the Guile that printed our reference exports knows (unicode-14.ts), not Node's.
  *
  * Everything here is iterative: any nesting depth prints without growing the call stack.
  */
 
 import type { Datum } from './datum.js';
 import { Bytevector, Char, DottedList, Keyword, Num, Sym, Vector } from './datum.js';
+import { categorySet, inCategories, isAssigned } from './unicode-14.js';
+import type { CategorySet } from './unicode-14.js';
 
 /** Guile's `write` of `d` (quote forms written in full). */
 export function writeDatum(d: Datum): string {
@@ -171,13 +173,23 @@ export function writeAtom(x: Datum): string {
   throw new TypeError('writeAtom: not an atom');
 }
 
-const GRAPHIC = /[\p{L}\p{M}\p{N}\p{P}\p{S}]/u;
-const INITIAL =
-  /[\p{Lu}\p{Ll}\p{Lt}\p{Lm}\p{Lo}\p{Mn}\p{Nl}\p{No}\p{Pd}\p{Pc}\p{Po}\p{Sc}\p{Sm}\p{Sk}\p{So}\p{Co}]/u;
-const SUBSEQUENT =
-  /[\p{Lu}\p{Ll}\p{Lt}\p{Lm}\p{Lo}\p{Mn}\p{Nl}\p{No}\p{Pd}\p{Pc}\p{Po}\p{Sc}\p{Sm}\p{Sk}\p{So}\p{Co}\p{Nd}\p{Mc}\p{Me}]/u;
-const EXTENDED_RAW =
-  /[\p{Lu}\p{Ll}\p{Lt}\p{Lm}\p{Lo}\p{Mn}\p{Nl}\p{No}\p{Pd}\p{Pc}\p{Po}\p{Sc}\p{Sm}\p{Sk}\p{So}\p{Co}\p{Nd}\p{Mc}\p{Me}\p{Zs}]/u;
+// Guile's character classes, from Unicode 14.0 categories (what its libunistring 1.0 knows; see
+// unicode-14.ts): printed raw in strings (plus space), symbol-initial, symbol-subsequent, and raw inside
+// `#{...}#`.
+const GRAPHIC = categorySet(
+  ...(['Lu', 'Ll', 'Lt', 'Lm', 'Lo', 'Mn', 'Mc', 'Me', 'Nd', 'Nl', 'No'] as const),
+  ...(['Pc', 'Pd', 'Ps', 'Pe', 'Pi', 'Pf', 'Po', 'Sm', 'Sc', 'Sk', 'So'] as const),
+);
+const INITIAL_CATEGORIES = [
+  ...(['Lu', 'Ll', 'Lt', 'Lm', 'Lo', 'Mn', 'Nl', 'No', 'Pd', 'Pc', 'Po'] as const),
+  ...(['Sc', 'Sm', 'Sk', 'So', 'Co'] as const),
+];
+const INITIAL = categorySet(...INITIAL_CATEGORIES);
+const SUBSEQUENT = categorySet(...INITIAL_CATEGORIES, 'Nd', 'Mc', 'Me');
+const EXTENDED_RAW = categorySet(...INITIAL_CATEGORIES, 'Nd', 'Mc', 'Me', 'Zs');
+
+/** Whether the first code point of `ch` is in `set`. */
+const isIn = (ch: string, set: CategorySet): boolean => inCategories(ch.codePointAt(0) as number, set);
 
 const STRING_C0_ESCAPES: Record<number, string> = {
   7: '\\a',
@@ -201,7 +213,7 @@ export function writeString(s: string): string {
     if (ch === '"') out += '\\"';
     else if (ch === '\\') out += '\\\\';
     else if (cp >= 7 && cp <= 13) out += STRING_C0_ESCAPES[cp] as string;
-    else if (ch === ' ' || (cp > 0x7f && GRAPHIC.test(ch)) || (cp > 0x20 && cp < 0x7f)) out += ch;
+    else if (ch === ' ' || (cp > 0x7f && inCategories(cp, GRAPHIC)) || (cp > 0x20 && cp < 0x7f)) out += ch;
     else if (cp <= 0xff) out += '\\x' + hex(cp, 2);
     else if (cp <= 0xffff) out += '\\u' + hex(cp, 4);
     else out += '\\U' + hex(cp, 6);
@@ -250,7 +262,7 @@ export function symbolNeedsExtendedSyntax(name: string): boolean {
     default:
       break;
   }
-  if (!INITIAL.test(first)) return true;
+  if (!isIn(first, INITIAL)) return true;
   // Guile stops here for keyword-like names (`:a`, `a:`): with the default keyword style they are
   // written bare whatever else they hold.
   if (first === ':' || name.endsWith(':')) return false;
@@ -260,7 +272,7 @@ export function symbolNeedsExtendedSyntax(name: string): boolean {
       skip = false;
       continue;
     }
-    if (!SUBSEQUENT.test(ch) || ch === '"' || ch === ';' || ch === '#') return true;
+    if (!isIn(ch, SUBSEQUENT) || ch === '"' || ch === ';' || ch === '#') return true;
   }
   return false;
 }
@@ -270,7 +282,7 @@ export function writeSymbol(name: string): string {
   if (!symbolNeedsExtendedSyntax(name)) return name;
   let out = '#{';
   for (const ch of name) {
-    if (EXTENDED_RAW.test(ch)) out += ch;
+    if (isIn(ch, EXTENDED_RAW)) out += ch;
     else out += '\\x' + (ch.codePointAt(0) as number).toString(16) + ';';
   }
   return out + '}#';
@@ -319,18 +331,19 @@ export function writeChar(value: string): string {
   if (cp <= 32) return '#\\' + (CHAR_NAMES[cp] as string);
   if (cp === 0x7f) return '#\\delete';
   if (hasNonZeroCombiningClass(ch)) return '#\\\u25cc' + ch;
-  if (GRAPHIC.test(ch)) return '#\\' + ch;
+  if (inCategories(cp, GRAPHIC)) return '#\\' + ch;
   return '#\\' + cp.toString(8);
 }
 
 // Canonical_Combining_Class != 0, detected through canonical reordering in NFD (JS exposes no ccc
-// property): a mark of class > 1 moves before U+0334 (class 1), one of class 1..229 moves before
+// property; for a character assigned in Unicode 14.0 the class is the same in Node's newer data): a mark of class > 1 moves before U+0334 (class 1), one of class 1..229 moves before
 // U+0301 (class 230). Characters that decompose are judged by the first code point of their NFD.
 const TIBETAN_CCC0_DECOMPOSING = new Set([0x0f73, 0x0f75, 0x0f81]);
 
 function hasNonZeroCombiningClass(ch: string): boolean {
   const cp = ch.codePointAt(0) as number;
-  if (cp < 0x300 || TIBETAN_CCC0_DECOMPOSING.has(cp)) return false;
+  // Unassigned in Unicode 14.0 means class 0 for Guile's libunistring, whatever Node's newer data says.
+  if (cp < 0x300 || TIBETAN_CCC0_DECOMPOSING.has(cp) || !isAssigned(cp)) return false;
   const nfd = ch.normalize('NFD');
   const base = String.fromCodePoint(nfd.codePointAt(0) as number);
   const a = ('a' + base + '\u0334').normalize('NFD');
