@@ -16,8 +16,13 @@ import { writeNumber } from './sexp/guile-number.js';
 import { readDatum } from './sexp/reader.js';
 import { writeDatum } from './sexp/writer.js';
 import { assqRef } from './alist.js';
-import type { Transformation } from './export-manifest.js';
 import type { ManifestEntry } from './manifest.js';
+
+/** One `(option . "value")` pair of a `transformations` property. */
+export interface Transformation {
+  option: string;
+  value: string;
+}
 
 /** The property as `manifest->code` sees it. */
 export type EntryTransformations =

@@ -1,5 +1,5 @@
 /**
- * `guix package --export-channels`, byte for byte (docs: guix-format.md §3): which channels a profile's
+ * `guix package --export-channels`, byte for byte: which channels a profile's
  * top-level entries come from, and the channels.scm text Guix prints for them.
  */
 import { RecipeError } from '../errors.js';

@@ -1,5 +1,5 @@
 /**
- * `guix package --export-manifest`, byte for byte (docs: guix-format.md §2): `manifest->code` over the
+ * `guix package --export-manifest`, byte for byte: `manifest->code` over the
  * top-level entries, printed form by form after Guix's header.
  *
  * Styles: `pinned` qualifies every package as `name@version` (exact under `guix time-machine`, whatever
@@ -11,7 +11,9 @@ import { DottedList, sym } from './sexp/datum.js';
 import type { Datum } from './sexp/datum.js';
 import { prettyPrint } from './sexp/pretty-print.js';
 import type { PrinterStyle } from './sexp/pretty-print.js';
-import { sexpOptions } from './entry-transformations.js';
+import { sexpOptions, type Transformation } from './entry-transformations.js';
+
+export type { Transformation } from './entry-transformations.js';
 
 /** `pinned` (every package `name@version`, the default) or `guix` (no version qualifiers). */
 export type ManifestStyle = 'pinned' | 'guix';
@@ -19,11 +21,6 @@ export type ManifestStyle = 'pinned' | 'guix';
 export const MANIFEST_STYLES: readonly ManifestStyle[] = ['pinned', 'guix'];
 
 /** One option of a `transformations` property: `(OPTION . "VALUE")`. */
-export interface Transformation {
-  option: string;
-  value: string;
-}
-
 /** What `manifest->code` needs of a top-level entry. */
 export interface ManifestCodeEntry {
   name: string;

@@ -1,6 +1,6 @@
 /**
  * Guix profile manifests (`/gnu/store/<hash>-profile/manifest`), decoded as `sexp->manifest` in
- * guix/profiles.scm does (docs: guix-format.md §1.3-1.11): format versions 2, 3 and 4 (extra minor
+ * guix/profiles.scm does: format versions 2, 3 and 4 (extra minor
  * version numbers allowed), `repeated` back-references, spliced v3 properties, v2 bare-path
  * dependencies. Unknown fields are ignored, optional v4 fields may come in any order.
  *
@@ -20,7 +20,7 @@ import { assq, assqRef } from './alist.js';
 import { exactInteger } from './exact-integer.js';
 import { packageNameToNameVersion, storePathPackageName } from './package-name.js';
 
-/** A search-path specification as `search-path-specification->sexp` writes it (guix-format.md §1.7). */
+/** A search-path specification as `search-path-specification->sexp` writes it. */
 export interface SearchPathSpec {
   variable: string;
   files: string[];

@@ -1,6 +1,6 @@
 /**
  * Channels from a manifest entry's `provenance` property, as `manifest-entry-provenance` (guix/describe.scm)
- * and `sexp->channel` (guix/channels.scm) compute them (docs: guix-format.md §1.9).
+ * and `sexp->channel` (guix/channels.scm) compute them.
  *
  * `sexp->channel` is positional and strict: `(repository (version 0) (url U) (branch B) (commit C) REST...)`,
  * with `name` and `introduction` looked up in REST. Where Guix itself would raise on a malformed
