@@ -29,6 +29,8 @@ export interface ImageParts {
   sb: Superblock;
   meta: MetadataReader;
   decompress: BlockDecompressor;
+  /** The last fragment block decoded: files read one after another often share it. */
+  lastFragment?: { index: number; data: Uint8Array };
 }
 
 /** Read the whole content of `file`. */
@@ -73,8 +75,13 @@ export async function readFileData(
   }
   if (file.fragment !== null) {
     const tail = file.size - file.blockCount * sb.blockSize;
-    const frag = await fragmentBlock(parts.src, sb, parts.meta, file.fragment.index, opts.signal);
-    const data = await readBlock(parts, frag, `${opts.what}: fragment ${file.fragment.index}`, opts.signal);
+    const index = file.fragment.index;
+    let data = parts.lastFragment?.index === index ? parts.lastFragment.data : undefined;
+    if (data === undefined) {
+      const frag = await fragmentBlock(parts.src, sb, parts.meta, index, opts.signal);
+      data = await readBlock(parts, frag, `${opts.what}: fragment ${index}`, opts.signal);
+      parts.lastFragment = { index, data };
+    }
     if (file.fragment.offset + tail > data.length)
       throw new RecipeError(
         'invalid-image',
