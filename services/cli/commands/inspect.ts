@@ -25,6 +25,12 @@ import { readLocalProfile } from '../profile-source.js';
 import type { ImageFacts } from '../summary.js';
 import { formatSummary } from '../summary.js';
 import { findTransport, TRANSPORTS } from '../transports.js';
+import {
+  ARCHIVE_SOURCES,
+  findArchiveSource,
+  formatArchiveFacts,
+  scanArchiveSource,
+} from '../archive-source.js';
 
 /** What `--output` can ask for. */
 export type InspectOutput = 'summary' | 'channels' | 'manifest' | 'json';
@@ -63,7 +69,9 @@ export interface InspectOptions {
   deepScan: boolean;
 }
 
-const transportLines = TRANSPORTS.map((t) => `  ${t.syntax.padEnd(36)} ${t.description}`).join('\n');
+const transportLines = [...TRANSPORTS, ...ARCHIVE_SOURCES]
+  .map((t) => `  ${t.syntax.padEnd(36)} ${t.description}`)
+  .join('\n');
 
 const HELP = `Usage: guix-recipes inspect SOURCE [OPTIONS...]
 
@@ -111,6 +119,7 @@ Examples:
   guix-recipes inspect profile:$HOME/.guix-profile --output manifest > manifest.scm
   guix-recipes inspect docker-archive:pack.tar.gz --output channels > channels.scm
   guix time-machine -C channels.scm -- pack -f docker -m manifest.scm
+  guix-recipes inspect sif:image.sif --output json   # with the 'guix pack -f squashfs' rebuild command
 `;
 
 function oneOf<T extends string>(
@@ -234,7 +243,11 @@ function noProfile(r: Exclude<ScanResult, { kind: 'recipe' }>, source: string): 
 async function inspectImage(opts: InspectOptions, io: CliIO, signal: AbortSignal): Promise<number> {
   const found = findTransport(opts.source);
   if (found === undefined) {
-    const known = ['profile:', ...TRANSPORTS.map((t) => t.prefix)].join(', ');
+    const known = [
+      'profile:',
+      ...TRANSPORTS.map((t) => t.prefix),
+      ...ARCHIVE_SOURCES.map((a) => a.prefix),
+    ].join(', ');
     throw new RecipeError('usage', `unknown source '${opts.source}': it must start with one of ${known}`);
   }
   const transportOptions = {
@@ -280,6 +293,21 @@ async function inspectImage(opts: InspectOptions, io: CliIO, signal: AbortSignal
   }
 }
 
+/** `sif:PATH` / `squashfs:PATH`: the recipe of an Apptainer image on disk, with the artifact's facts. */
+async function inspectArchive(
+  archive: Parameters<typeof scanArchiveSource>[0],
+  opts: InspectOptions,
+  io: CliIO,
+  signal: AbortSignal,
+): Promise<number> {
+  const scan = await scanArchiveSource(archive, { signal, cwd: io.cwd });
+  if (opts.output === 'json') io.stdout.write(formatJson({ source: opts.source, ...scan }));
+  else if (opts.output === 'summary')
+    io.stdout.write(formatArchiveFacts(opts.source, scan) + formatSummary(scan.recipe));
+  else io.stdout.write(renderRecipe(scan.recipe, opts));
+  return 0;
+}
+
 export const inspectCommand: Command = {
   name: 'inspect',
   summary: 'print the recipe (channels.scm, manifest.scm, JSON) of a Guix profile or image',
@@ -289,6 +317,8 @@ export const inspectCommand: Command = {
     const signal = io.signal ?? new AbortController().signal;
     if (opts.source.startsWith('profile:'))
       return inspectProfile(opts.source.slice('profile:'.length), opts, io, signal);
+    const archive = findArchiveSource(opts.source);
+    if (archive !== undefined) return inspectArchive(archive, opts, io, signal);
     return inspectImage(opts, io, signal);
   },
 };

@@ -1,0 +1,120 @@
+/**
+ * The recipe of an Apptainer / Singularity image on disk: a SIF file (its primary squashfs
+ * partition) or a bare squashfs made by `guix pack -f squashfs --save-provenance`. Reads, in order:
+ * the SIF header and descriptor table (SIF only), the squashfs superblock, the inodes and directory
+ * listings on the way to the profile, and the data blocks (and fragment) of its `manifest`, nothing
+ * more. The recipe's `kind` stays `profile`: it is the profile's recipe; the artifact is described
+ * beside it (artifact.ts).
+ */
+import { RecipeError } from '../errors.js';
+import { buildRecipe } from '../guix/build-recipe.js';
+import type { Recipe } from '../guix/recipe.js';
+import { DEFAULT_READER_OPTIONS } from '../guix/sexp/reader.js';
+import type { ArchiveScan, ArtifactDescription, SifFacts, SquashfsFacts } from './artifact.js';
+import { CountingReader } from './random-access.js';
+import type { RandomAccessReader } from './random-access.js';
+import { rebuildCommand } from './rebuild-command.js';
+import { readSif } from './sif/read-sif.js';
+import { findPackProfile } from './squashfs/find-pack-profile.js';
+import type { WalkLimits } from './squashfs/path-walk.js';
+import { SquashfsImage } from './squashfs/squashfs-image.js';
+import type { SquashfsLimits } from './squashfs/squashfs-image.js';
+
+/** Options of a scan; every bound has a default. */
+export interface ApptainerScanOptions {
+  signal: AbortSignal;
+  /** Most bytes of the profile manifest read. Default: the s-expression reader's cap (16 MiB). */
+  maxManifestBytes?: number;
+  /** Metadata budget of the squashfs reader (default: DEFAULT_SQUASHFS_LIMITS). */
+  squashfs?: Partial<SquashfsLimits>;
+  /** Path-walk bounds (default: DEFAULT_WALK_LIMITS, 40 symlinks as Linux). */
+  walk?: Partial<WalkLimits>;
+}
+
+/** Read a SIF file's header, descriptors and primary squashfs partition. Throws RecipeError. */
+export async function scanSif(reader: RandomAccessReader, opts: ApptainerScanOptions): Promise<ArchiveScan> {
+  const counted = new CountingReader(reader);
+  const sif = await readSif(counted, { signal: opts.signal });
+  const facts: SifFacts = {
+    header: sif.header,
+    descriptors: sif.descriptors,
+    partition: { id: sif.primary.id, offset: sif.primary.offset, size: sif.primary.size },
+  };
+  return scanPartition(sif.partition, counted, opts, 'sif', facts);
+}
+
+/** Read a bare squashfs image. Throws RecipeError. */
+export async function scanSquashfs(
+  reader: RandomAccessReader,
+  opts: ApptainerScanOptions,
+): Promise<ArchiveScan> {
+  const counted = new CountingReader(reader);
+  return scanPartition(counted, counted, opts, 'squashfs');
+}
+
+async function scanPartition(
+  squashfs: RandomAccessReader,
+  counted: CountingReader,
+  opts: ApptainerScanOptions,
+  format: 'sif' | 'squashfs',
+  sif?: SifFacts,
+): Promise<ArchiveScan> {
+  const img = await SquashfsImage.open(squashfs, {
+    signal: opts.signal,
+    ...(opts.squashfs && { limits: opts.squashfs }),
+  });
+  const sb = img.superblock;
+  if (sb.bytesUsed > squashfs.size)
+    throw new RecipeError(
+      'invalid-image',
+      `the squashfs image uses ${sb.bytesUsed} bytes of a ${squashfs.size}-byte partition`,
+    );
+  const found = await findPackProfile(img, {
+    signal: opts.signal,
+    maxManifestBytes: opts.maxManifestBytes ?? DEFAULT_READER_OPTIONS.maxBytes,
+    ...(opts.walk && { walk: opts.walk }),
+  });
+  let recipe: Recipe;
+  try {
+    recipe = buildRecipe(found.manifestText, { profile: found.profile });
+  } catch (err) {
+    if (err instanceof RecipeError)
+      throw new RecipeError(err.code, `${found.profile}/manifest: ${err.message}`, {
+        cause: err,
+        ...(err.details ? { details: err.details } : {}),
+      });
+    throw err;
+  }
+  const squashfsFacts: SquashfsFacts = {
+    version: '4.0',
+    compression: sb.compression,
+    blockSize: sb.blockSize,
+    inodeCount: sb.inodeCount,
+    fragmentCount: sb.fragmentCount,
+    flags: sb.flagNames,
+    flagBits: sb.flags,
+    bytesUsed: sb.bytesUsed,
+    modificationTime: sb.modificationTime,
+  };
+  const pack = {
+    profile: found.profile,
+    foundBy: found.foundBy,
+    clues: found.clues,
+    entryPoint: found.entryPoint,
+    symlinks: found.symlinks,
+    localstatedir: found.localstatedir,
+  };
+  const artifact: ArtifactDescription = {
+    format,
+    size: counted.size,
+    ...(sif && { sif }),
+    squashfs: squashfsFacts,
+    pack,
+  };
+  return {
+    artifact,
+    rebuild: rebuildCommand(recipe, squashfsFacts, pack, sif?.header.arch),
+    recipe,
+    bytesRead: counted.bytesRead,
+  };
+}
