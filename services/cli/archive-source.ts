@@ -5,9 +5,9 @@
  */
 import { resolve } from 'node:path';
 import { RecipeError } from '../../shared/errors.js';
-import type { ArchiveScan } from '../../shared/archive/artifact.js';
+import type { ArchiveScan } from '../../shared/scan/artifact.js';
 import { openFileReader } from '../../shared/archive/random-access.js';
-import { scanSif, scanSquashfs } from '../../shared/archive/scan-apptainer.js';
+import { scanSif, scanSquashfs } from '../../shared/scan/scan-apptainer.js';
 import { printable } from './terminal-text.js';
 
 export interface ArchiveSource {

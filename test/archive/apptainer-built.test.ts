@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cli } from '../cli/capture.js';
 import { memoryReader } from '../../shared/archive/random-access.js';
-import { scanSif, scanSquashfs } from '../../shared/archive/scan-apptainer.js';
+import { scanSif, scanSquashfs } from '../../shared/scan/scan-apptainer.js';
 import {
   DATA_DEFFILE,
   DATA_GENERIC_JSON,
@@ -24,7 +24,7 @@ import {
 } from './sif-writer.js';
 import { buildSquashfs, guixPackTree, HASH, PROFILE } from './squashfs-build.js';
 import type { Tree } from './squashfs-build.js';
-import type { ArchiveScan } from '../../shared/archive/artifact.js';
+import type { ArchiveScan } from '../../shared/scan/artifact.js';
 
 const FIXTURE = 'test/fixtures/apptainer/seed-python-numpy';
 const IMAGES = 'test/fixtures/guix-images';

@@ -11,7 +11,7 @@ import { cli } from '../cli/capture.js';
 import { isRecipeError } from '../../shared/errors.js';
 import type { ErrorCode } from '../../shared/errors.js';
 import { memoryReader } from '../../shared/archive/random-access.js';
-import { scanSif, scanSquashfs } from '../../shared/archive/scan-apptainer.js';
+import { scanSif, scanSquashfs } from '../../shared/scan/scan-apptainer.js';
 import {
   DATA_DEFFILE,
   DATA_PARTITION,

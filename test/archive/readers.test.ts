@@ -20,7 +20,7 @@ import {
 import { blockDecompressor } from '../../shared/archive/squashfs/block-decompressor.js';
 import { MetadataReader } from '../../shared/archive/squashfs/metadata-block.js';
 import { normalize } from '../../shared/archive/squashfs/path-walk.js';
-import { rebuildCommand, shellQuote } from '../../shared/archive/rebuild-command.js';
+import { rebuildCommand, shellQuote } from '../../shared/scan/rebuild-command.js';
 
 const signal = new AbortController().signal;
 

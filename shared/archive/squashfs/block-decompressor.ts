@@ -13,7 +13,7 @@
 import zlib from 'node:zlib';
 import xzDecompress from 'xz-decompress';
 import { RecipeError, toRecipeError } from '../../errors.js';
-import { inflate } from '../../layers/inflate.js';
+import { inflate } from '../inflate.js';
 import type { SquashfsCompression } from './superblock.js';
 
 export interface DecompressOptions {

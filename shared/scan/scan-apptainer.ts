@@ -11,14 +11,14 @@ import { buildRecipe } from '../guix/build-recipe.js';
 import type { Recipe } from '../guix/recipe.js';
 import { DEFAULT_READER_OPTIONS } from '../guix/sexp/reader.js';
 import type { ArchiveScan, ArtifactDescription, SifFacts, SquashfsFacts } from './artifact.js';
-import { CountingReader } from './random-access.js';
-import type { RandomAccessReader } from './random-access.js';
+import { CountingReader } from '../archive/random-access.js';
+import type { RandomAccessReader } from '../archive/random-access.js';
 import { rebuildCommand } from './rebuild-command.js';
-import { readSif } from './sif/read-sif.js';
-import { findPackProfile } from './squashfs/find-pack-profile.js';
-import type { WalkLimits } from './squashfs/path-walk.js';
-import { SquashfsImage } from './squashfs/squashfs-image.js';
-import type { SquashfsLimits } from './squashfs/squashfs-image.js';
+import { readSif } from '../archive/sif/read-sif.js';
+import { findPackProfile } from '../archive/squashfs/find-pack-profile.js';
+import type { WalkLimits } from '../archive/squashfs/path-walk.js';
+import { SquashfsImage } from '../archive/squashfs/squashfs-image.js';
+import type { SquashfsLimits } from '../archive/squashfs/squashfs-image.js';
 
 /** Options of a scan; every bound has a default. */
 export interface ApptainerScanOptions {

@@ -4,10 +4,10 @@
  * the command that rebuilds it. Plain JSON data; the field names are part of `--output json`.
  */
 import type { Recipe } from '../guix/recipe.js';
-import type { SifHeader } from './sif/sif-header.js';
-import type { SifDescriptor } from './sif/sif-descriptors.js';
-import type { SquashfsCompression } from './squashfs/superblock.js';
-import type { PackSymlink, ProfileClue } from './squashfs/find-pack-profile.js';
+import type { SifHeader } from '../archive/sif/sif-header.js';
+import type { SifDescriptor } from '../archive/sif/sif-descriptors.js';
+import type { SquashfsCompression } from '../archive/squashfs/superblock.js';
+import type { PackSymlink, ProfileClue } from '../archive/squashfs/find-pack-profile.js';
 
 /** The squashfs superblock's facts. */
 export interface SquashfsFacts {
