@@ -23,6 +23,12 @@ export const LAYERS = [
   { name: 'config', path: '^shared/config/', what: 'the configuration and the registries it opens' },
   { name: 'scan', path: '^shared/scan/', what: 'an image source in, results per platform out' },
   { name: 'diff', path: '^shared/diff/', what: 'what changed between two recipes' },
+  {
+    name: 'attest',
+    path: '^shared/attest/',
+    what: 'SBOMs (CycloneDX, SPDX) and SLSA statements from recipes',
+  },
+  { name: 'policy', path: '^shared/policy/', what: 'policies and the verdict function' },
   { name: 'store', path: '^shared/store/', what: 'Redis: results, image records, tags, indexes' },
   { name: 'queue', path: '^shared/queue/', what: 'scan and resolve jobs, their ids, submission' },
   { name: 'metrics', path: '^shared/metrics/', what: 'Prometheus metrics' },

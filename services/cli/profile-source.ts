@@ -7,6 +7,7 @@ import { open, realpath, stat } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
 import { RecipeError } from '../../shared/errors.js';
 import { DEFAULT_READER_OPTIONS } from '../../shared/guix/sexp/reader.js';
+import { sha256Digest, type Digest } from '../../shared/content/digest.js';
 
 /** Default cap on a manifest file's size (bytes): what the reader accepts anyway. */
 export const DEFAULT_MAX_MANIFEST_BYTES = DEFAULT_READER_OPTIONS.maxBytes;
@@ -22,6 +23,8 @@ export interface ReadProfileOptions {
 export interface LocalProfile {
   /** The manifest's text (UTF-8). */
   text: string;
+  /** The SHA-256 of the manifest file's bytes: what attestations of a profile name it by. */
+  digest: Digest;
   /** The file read. */
   manifestPath: string;
   /** The profile directory with links resolved (e.g. /gnu/store/<hash>-profile); null when PATH named another file. */
@@ -46,11 +49,15 @@ export async function readLocalProfile(path: string, opts: ReadProfileOptions): 
   } else if (basename(full) === 'manifest') {
     profile = await realpath(dirname(full));
   }
-  const text = await readCapped(manifestPath, path, opts);
-  return { text, manifestPath, profile };
+  const { text, digest } = await readCapped(manifestPath, path, opts);
+  return { text, digest, manifestPath, profile };
 }
 
-async function readCapped(file: string, shown: string, opts: ReadProfileOptions): Promise<string> {
+async function readCapped(
+  file: string,
+  shown: string,
+  opts: ReadProfileOptions,
+): Promise<{ text: string; digest: Digest }> {
   const max = opts.maxBytes ?? DEFAULT_MAX_MANIFEST_BYTES;
   opts.signal.throwIfAborted();
   const notThere = (err: NodeJS.ErrnoException): never => {
@@ -80,7 +87,7 @@ async function readCapped(file: string, shown: string, opts: ReadProfileOptions)
     }
     const bytes = Buffer.concat(chunks, total);
     try {
-      return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+      return { text: new TextDecoder('utf-8', { fatal: true }).decode(bytes), digest: sha256Digest(bytes) };
     } catch (err) {
       throw new RecipeError('parse-error', `the profile manifest at ${shown} is not valid UTF-8`, {
         cause: err,

@@ -1,10 +1,11 @@
 /**
- * `guix-recipes inspect SOURCE`: the recipe of one Guix profile or image.
+ * `guix-recipes inspect SOURCE`: the recipe of one Guix profile or image, or its SBOM / SLSA document.
  *
  * Exit status: 0 success, 2 usage, 3 no Guix profile found, 4 profile without provenance (for
  * `--output channels`), 130 interrupted (run-cli.ts), 1 anything else (from the code table in
  * shared/errors.ts).
  */
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { RecipeError } from '../../../shared/errors.js';
 import { formatPlatform, parsePlatform, platformMatches } from '../../../shared/content/platform.js';
@@ -31,10 +32,27 @@ import {
   formatArchiveFacts,
   scanArchiveSource,
 } from '../archive-source.js';
+import type { AttestSubject } from '../../../shared/attest/attest-input.js';
+import { renderAttestation } from '../../../shared/attest/render-attestation.js';
+import {
+  ATTESTATION_OUTPUTS,
+  fileSubject,
+  imageSubject,
+  isAttestationOutput,
+  profileSubject,
+  scanTime,
+} from '../attestation-output.js';
+import type { AttestationOutput } from '../attestation-output.js';
 
 /** What `--output` can ask for. */
-export type InspectOutput = 'summary' | 'channels' | 'manifest' | 'json';
-const OUTPUTS: readonly InspectOutput[] = ['summary', 'channels', 'manifest', 'json'];
+export type InspectOutput = 'summary' | 'channels' | 'manifest' | 'json' | AttestationOutput;
+const OUTPUTS: readonly InspectOutput[] = [
+  'summary',
+  'channels',
+  'manifest',
+  'json',
+  ...(Object.keys(ATTESTATION_OUTPUTS) as AttestationOutput[]),
+];
 const PRINTERS: readonly PrinterStyle[] = ['classic', 'modern'];
 const DEFAULT_PLATFORM: Platform = { os: 'linux', architecture: 'amd64' };
 
@@ -67,6 +85,11 @@ export interface InspectOptions {
   authfile?: string;
   /** Default false. */
   deepScan: boolean;
+  /**
+   * The scan time SBOM and SLSA documents carry (ISO 8601): SOURCE_DATE_EPOCH, else the time the command
+   * started. Set by `run` for those outputs only.
+   */
+  scannedAt?: string;
 }
 
 const transportLines = [...TRANSPORTS, ...ARCHIVE_SOURCES]
@@ -90,6 +113,15 @@ Options:
                                manifest  manifest.scm, as 'guix package --export-manifest' prints it
                                json      the recipe as JSON (docs/recipe-schema.md); for an image, the
                                          scan of every platform, each with its recipe
+                               cyclonedx CycloneDX 1.6 JSON SBOM (cyclonedx-1.6 says so explicitly;
+                                         cyclonedx-1.7 for CycloneDX 1.7)
+                               spdx      SPDX 2.3 JSON SBOM
+                               slsa      in-toto Statement with a SLSA Provenance v1 predicate,
+                                         recovered from the image (not issued by its builder)
+                             SBOMs and SLSA statements are described in docs/sbom.md. One document, for
+                             the platform --platform selects; for profile: sources the subject is the
+                             profile and the digest of its manifest file. Their timestamps are the
+                             scan time: now, or SOURCE_DATE_EPOCH (seconds since 1970) when it is set.
       --manifest-style STYLE pinned (default): every package as name@version, exact under
                                'guix time-machine'; guix: no version qualifiers, what Guix prints when
                                each package has a single version
@@ -97,7 +129,8 @@ Options:
                                seen so far; modern: Guile >= 3.0.10's (for channels and manifest output)
       --platform OS/ARCH[/VARIANT]
                              the platform to report for a multi-platform image (default: linux/amd64;
-                               a single-platform image is reported whatever its platform)
+                               a single-platform image is reported whatever its platform); all of
+                               them for --output json
       --tls-verify=false     do not verify the registry's TLS certificate
       --creds USER:PASS      registry credentials
       --authfile FILE        registry credentials from a Docker config.json / containers auth.json
@@ -120,6 +153,7 @@ Examples:
   guix-recipes inspect docker-archive:pack.tar.gz --output channels > channels.scm
   guix time-machine -C channels.scm -- pack -f docker -m manifest.scm
   guix-recipes inspect sif:image.sif --output json   # with the 'guix pack -f squashfs' rebuild command
+  guix-recipes inspect docker://registry.example/team/app:1.0 --output cyclonedx > sbom.cdx.json
 `;
 
 function oneOf<T extends string>(
@@ -175,8 +209,24 @@ export function parseInspectArgs(argv: string[]): InspectOptions {
   return opts;
 }
 
-/** What to print for one recipe, by `--output` (json is handled by the caller). */
-function renderRecipe(recipe: Recipe, opts: InspectOptions, image?: ImageFacts): string {
+/**
+ * What to print for one recipe, by `--output` (json of an image is handled by the caller). `subject` is
+ * what the recipe was recovered from, for the SBOM and SLSA outputs.
+ */
+function renderRecipe(
+  recipe: Recipe,
+  opts: InspectOptions,
+  subject: AttestSubject | undefined,
+  image?: ImageFacts,
+): string {
+  if (isAttestationOutput(opts.output)) {
+    if (subject === undefined) throw new RecipeError('internal', 'a document needs its subject');
+    return renderAttestation(ATTESTATION_OUTPUTS[opts.output], {
+      recipe,
+      subject,
+      scannedAt: opts.scannedAt ?? new Date().toISOString(),
+    }).body;
+  }
   switch (opts.output) {
     case 'channels':
       return renderChannels(recipe, { printer: opts.printer });
@@ -208,7 +258,7 @@ async function inspectProfile(
       });
     throw err;
   }
-  io.stdout.write(renderRecipe(recipe, opts));
+  io.stdout.write(renderRecipe(recipe, opts, profileSubject(local)));
   return 0;
 }
 
@@ -286,7 +336,8 @@ async function inspectImage(opts: InspectOptions, io: CliIO, signal: AbortSignal
       verified: result.verified,
     };
     if (result.platform) facts.platform = formatPlatform(result.platform);
-    io.stdout.write(renderRecipe(result.recipe, opts, facts));
+    const subject = imageSubject(opts.source, source.name, result.manifest, result.platform);
+    io.stdout.write(renderRecipe(result.recipe, opts, subject, facts));
     return 0;
   } finally {
     await source.close?.();
@@ -304,16 +355,22 @@ async function inspectArchive(
   if (opts.output === 'json') io.stdout.write(formatJson({ source: opts.source, ...scan }));
   else if (opts.output === 'summary')
     io.stdout.write(formatArchiveFacts(opts.source, scan) + formatSummary(scan.recipe));
-  else io.stdout.write(renderRecipe(scan.recipe, opts));
+  else {
+    const subject = isAttestationOutput(opts.output)
+      ? await fileSubject(opts.source, resolve(io.cwd, archive.path), signal)
+      : undefined;
+    io.stdout.write(renderRecipe(scan.recipe, opts, subject));
+  }
   return 0;
 }
 
 export const inspectCommand: Command = {
   name: 'inspect',
-  summary: 'print the recipe (channels.scm, manifest.scm, JSON) of a Guix profile or image',
+  summary: 'print the recipe (channels.scm, manifest.scm, JSON, SBOM, SLSA) of a Guix profile or image',
   help: HELP,
   async run(argv, io) {
     const opts = parseInspectArgs(argv);
+    if (isAttestationOutput(opts.output)) opts.scannedAt = scanTime(io.env);
     const signal = io.signal ?? new AbortController().signal;
     if (opts.source.startsWith('profile:'))
       return inspectProfile(opts.source.slice('profile:'.length), opts, io, signal);
