@@ -41,6 +41,11 @@ function someOf(items: string[], n = 5): string {
     : `${items.slice(0, n).join(', ')} and ${items.length - n} more`;
 }
 
+/** `a -> b -> c`; a long chain (hostile nesting) keeps its two ends: the facts carry it whole. */
+function chain(via: string[]): string {
+  return via.length <= 6 ? via.join(' -> ') : [...via.slice(0, 3), '…', ...via.slice(-2)].join(' -> ');
+}
+
 const REBUILD_HINT = "rebuild it with 'guix pack --save-provenance'";
 
 /** One channel as the recipe records it, merged by URL over the export and every package's provenance. */
@@ -180,7 +185,7 @@ function judgePackages(policy: CompiledPolicy, recipe: Recipe, platform: string 
         out.push(
           reason(
             'package-denied',
-            `package ${spec(e)} is denied by ${JSON.stringify(rule.spec)}${via.length ? ` (propagated by ${via.join(' <- ')})` : ''}`,
+            `package ${spec(e)} is denied by ${JSON.stringify(rule.spec)}${via.length ? ` (propagated via ${chain(via)})` : ''}`,
             {
               package: e.name,
               version: e.version,
