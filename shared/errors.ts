@@ -36,6 +36,8 @@ const CODES = {
   'unsupported-media-type': { kind: 'permanent', status: 415, exit: 1 },
   /** An image archive or layout that is not what it claims to be. */
   'invalid-image': { kind: 'permanent', status: 422, exit: 1 },
+  /** A policy document with mistakes (details.issues lists each, with its field and line). */
+  'invalid-policy': { kind: 'permanent', status: 422, exit: 2 },
   /** An image reference that does not parse. */
   'invalid-reference': { kind: 'permanent', status: 400, exit: 2 },
   /** A manifest, blob, file or tag that does not exist. */

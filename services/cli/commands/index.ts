@@ -7,8 +7,15 @@ import { inspectCommand } from './inspect.js';
 import { serveCommand } from './serve.js';
 import { workerCommand } from './worker.js';
 import { startCommand } from './start.js';
+import { gateCommand } from './gate.js';
 
-export const COMMANDS: readonly Command[] = [inspectCommand, serveCommand, workerCommand, startCommand];
+export const COMMANDS: readonly Command[] = [
+  inspectCommand,
+  gateCommand,
+  serveCommand,
+  workerCommand,
+  startCommand,
+];
 
 export function findCommand(name: string): Command | undefined {
   return COMMANDS.find((c) => c.name === name);
