@@ -21,6 +21,12 @@ import {
 import { isDigest, type Digest } from '../content/digest.js';
 import { imageId, imageName, parseImageName, parseReference } from '../oci/reference.js';
 import type { Recipe } from '../guix/recipe.js';
+import { registryImageSubject } from '../attest/attest-input.js';
+import {
+  renderAttestation,
+  type AttestationFormat,
+  type RenderedAttestation,
+} from '../attest/render-attestation.js';
 import { recipeTextKey, renderText, type RecipeText } from '../guix/recipe-texts.js';
 import {
   clampPage,
@@ -100,6 +106,10 @@ export interface RecipeLookup {
   recipeDigest: Digest;
   platform: string | null;
   recipe: Recipe;
+  /** The platform the recipe's manifest has in its index (null for a single image). */
+  manifestPlatform: Platform | null;
+  /** When that manifest was scanned (ISO 8601). */
+  scannedAt: string;
 }
 
 export class RecipeQueries {
@@ -222,7 +232,48 @@ export class RecipeQueries {
     } else if (top.kind === 'recipe' && top.platform) plat = formatPlatform(top.platform);
     if (res.kind === 'index') throw new RecipeError('invalid-image', `${spec}: an index inside an index`);
     if (res.kind !== 'recipe') throw noRecipe(spec, res);
-    return { spec, digest: r.digest, recipeDigest: res.digest, platform: plat, recipe: res.recipe };
+    return {
+      spec,
+      digest: r.digest,
+      recipeDigest: res.digest,
+      platform: plat,
+      recipe: res.recipe,
+      manifestPlatform: res.platform,
+      scannedAt: res.scannedAt,
+    };
+  }
+
+  /**
+   * An SBOM or SLSA statement for a digest's recipe (an index: of `platform`), byte-identical to what
+   * `inspect docker://IMAGE --output …` prints for the same scan time: its subject is
+   * `registry/repository` of the image holding the digest (`image` picks one when several do, else the
+   * first by name), its timestamps the stored scan time.
+   */
+  async attestation(
+    digest: Digest,
+    format: AttestationFormat,
+    pick: { platform?: string | undefined; image?: string | undefined },
+    opts: Opts = {},
+  ): Promise<RenderedAttestation> {
+    const l = await this.recipeOf(digest, pick.platform, opts);
+    const holders = (await this.store.imagesOf(digest, opts)).flatMap((n) => parseImageName(n) ?? []);
+    const holder =
+      pick.image === undefined
+        ? holders[0]
+        : holders.find((h) => `${h.registry}/${h.repository}` === pick.image);
+    if (!holder)
+      throw new RecipeError(
+        'not-found',
+        pick.image === undefined ? `no image holds ${digest}` : `${pick.image} does not hold ${digest}`,
+        { details: { images: holders.map((h) => `${h.registry}/${h.repository}`) } },
+      );
+    const subject = registryImageSubject({
+      registry: holder.registry,
+      repository: holder.repository,
+      digest: l.recipeDigest,
+      ...(l.manifestPlatform ? { platform: l.manifestPlatform } : {}),
+    });
+    return renderAttestation(format, { recipe: l.recipe, subject, scannedAt: l.scannedAt });
   }
 
   /**

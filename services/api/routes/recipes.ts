@@ -2,17 +2,22 @@
  * GET /v1/recipes/{digest}: the stored recipe (an index digest: its per-platform roll-up).
  * GET /v1/recipes/{digest}/channels.scm and /manifest.scm: the texts, byte-identical to the CLI
  * (rendered once, when the scan was stored), as text/x-scheme; for an index, `?platform=`.
+ * GET /v1/recipes/{digest}/sbom (CycloneDX, SPDX) and /slsa (in-toto + SLSA provenance): documents
+ * byte-identical to `inspect --output cyclonedx|spdx|slsa` for the same scan (docs/sbom.md).
  */
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { RecipeError } from '../../../shared/errors.js';
 import {
+  AttestationDocument,
   ChannelsQuery,
   DigestParams,
   ManifestQuery,
   RecipeDocumentSchema,
   SCHEME_CONTENT_TYPE,
+  SbomQuery,
   SchemeText,
+  SlsaQuery,
 } from '../schemas/recipes.js';
 import { problemResponses } from '../schemas/common.js';
 
@@ -87,4 +92,49 @@ export default async function recipeRoutes(fastify: FastifyInstance): Promise<vo
       return reply.type(SCHEME_CONTENT_TYPE).send(text);
     },
   );
+
+  app.get(
+    '/v1/recipes/:digest/sbom',
+    {
+      schema: {
+        summary: 'An SBOM of the recipe: CycloneDX 1.6 (default) or 1.7, or SPDX 2.3',
+        tags: ['recipes'],
+        params: DigestParams,
+        querystring: SbomQuery,
+        response: { 200: AttestationDocument, ...problemResponses },
+      },
+    },
+    async (req, reply) => {
+      const { format, platform, image } = req.query;
+      const doc = await queries.attestation(req.params.digest, SBOM_FORMATS[format], { platform, image });
+      // A Buffer: Fastify sends the standard media type as it is (no charset added, no quoting).
+      return reply.header('content-type', doc.mediaType).send(Buffer.from(doc.body));
+    },
+  );
+
+  app.get(
+    '/v1/recipes/:digest/slsa',
+    {
+      schema: {
+        summary: 'An in-toto Statement with a SLSA Provenance v1 predicate, recovered from the image',
+        tags: ['recipes'],
+        params: DigestParams,
+        querystring: SlsaQuery,
+        response: { 200: AttestationDocument, ...problemResponses },
+      },
+    },
+    async (req, reply) => {
+      const doc = await queries.attestation(req.params.digest, 'slsa', req.query);
+      // A Buffer: Fastify sends the standard media type as it is (no charset added, no quoting).
+      return reply.header('content-type', doc.mediaType).send(Buffer.from(doc.body));
+    },
+  );
 }
+
+/** The `?format=` words, as the CLI's `--output` spells them. */
+const SBOM_FORMATS = {
+  cyclonedx: 'cyclonedx-1.6',
+  'cyclonedx-1.6': 'cyclonedx-1.6',
+  'cyclonedx-1.7': 'cyclonedx-1.7',
+  spdx: 'spdx-2.3',
+} as const;

@@ -55,3 +55,37 @@ export const SchemeText = Type.String({
 });
 
 export const SCHEME_CONTENT_TYPE = 'text/x-scheme; charset=utf-8';
+
+/** Which image holding the digest names the documents' subject, as `registry/repository`. */
+const ImagePick = Type.String({
+  minLength: 3,
+  maxLength: 512,
+  description:
+    'registry/repository of the image to name as the subject (default: the first holding the digest)',
+});
+
+export const SbomQuery = Type.Object(
+  {
+    format: Type.Union(
+      [
+        Type.Literal('cyclonedx'),
+        Type.Literal('cyclonedx-1.6'),
+        Type.Literal('cyclonedx-1.7'),
+        Type.Literal('spdx'),
+      ],
+      { default: 'cyclonedx', description: 'cyclonedx (1.6), cyclonedx-1.7, or spdx (2.3)' },
+    ),
+    platform: Type.Optional(PlatformQuerySchema),
+    image: Type.Optional(ImagePick),
+  },
+  { additionalProperties: false },
+);
+
+export const SlsaQuery = Type.Object(
+  { platform: Type.Optional(PlatformQuerySchema), image: Type.Optional(ImagePick) },
+  { additionalProperties: false },
+);
+
+export const AttestationDocument = Type.Unknown({
+  description: 'The document (CycloneDX, SPDX or in-toto JSON), as its media type says',
+});
