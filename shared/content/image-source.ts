@@ -63,10 +63,15 @@ export interface RawManifest {
 /** A blob as a raw source serves it. */
 export interface RawBlob {
   /**
-   * The blob's bytes, or exactly the range asked for. Errors it emits are RecipeErrors (a dropped
-   * connection is `truncated`); destroying it releases the file or connection.
+   * The blob's bytes, or exactly the range asked for. Destroying it releases the file or connection.
+   * The errors it emits are RecipeErrors, or are made so by `mapError`.
    */
   stream: Readable;
+  /**
+   * Turns what `stream` emits into one RecipeError (an HTTP body that breaks off is `truncated`), so
+   * a body can be handed on as it is, without a pass-through stream to translate its errors.
+   */
+  mapError?: (err: unknown) => Error;
   /**
    * What the source knows before the first byte (a file's size; `Content-Length` and
    * `Docker-Content-Digest` of a whole read): each that disagrees with the descriptor refuses the

@@ -14,7 +14,7 @@
  * The registry client's public calls use the same functions (`verifiedManifest`, `verifiedBlob`), so
  * there is one definition of "verified" in the project.
  */
-import { pipeline, type Readable } from 'node:stream';
+import { finished, type Readable, type Transform } from 'node:stream';
 import { RecipeError } from '../errors.js';
 import type { Descriptor } from './descriptor.js';
 import { digestAlgorithm, digestOf, type Digest } from './digest.js';
@@ -86,7 +86,25 @@ export function verifiedBlob(raw: RawBlob, desc: Descriptor, opts: FetchOptions,
   const check = opts.range
     ? exactLengthStream(opts.range.end - opts.range.start + 1, what)
     : new VerifyStream({ digest: desc.digest, size: desc.size, what, hash: raw.hashed !== true });
-  pipeline(stream, check, () => {});
+  return joined(raw, check);
+}
+
+/**
+ * `raw.stream` piped into `check`: the raw stream's failure (an error, or a close before its end)
+ * destroys `check` with it, mapped by `raw.mapError`; `check` closing (its end, an error, an early
+ * stop by the reader) destroys the raw stream. The raw stream counts as done at the end of its
+ * readable side (a range cut out of a longer body ends before its writable side does).
+ */
+function joined(raw: RawBlob, check: Transform): Readable {
+  const { stream } = raw;
+  const mapError = raw.mapError ?? ((err: unknown) => err as Error);
+  finished(stream, { readable: true, writable: false }, (err) => {
+    if (err && !check.destroyed) check.destroy(mapError(err));
+  });
+  check.once('close', () => {
+    if (!stream.destroyed) stream.destroy();
+  });
+  stream.pipe(check);
   return check;
 }
 

@@ -14,7 +14,7 @@ import type { FetchOptions, RawBlob } from '../../content/image-source.js';
 import { sliceStream } from '../../content/range-stream.js';
 import type { RepositoryName } from '../reference.js';
 import { pullScope } from './auth.js';
-import { bodyStream, discard } from './body-readers.js';
+import { bodyError, bodyStream, discard } from './body-readers.js';
 import { header, type Transport } from './transport.js';
 
 /** `blob host/repo@digest`, for messages. */
@@ -53,7 +53,8 @@ export async function getBlob(
         const length = header(a.headers, 'content-length');
         const named = header(a.headers, 'docker-content-digest');
         return {
-          stream: bodyStream(a.body, [], read),
+          stream: a.body,
+          mapError: bodyError(read),
           announced: {
             ...(length !== undefined && { size: Number(length) }),
             ...(named !== undefined && { digest: named.trim() }),
@@ -70,7 +71,7 @@ export async function getBlob(
             `${what} bytes ${range.start}-${range.end}: the registry answered Content-Range ${JSON.stringify(contentRange.slice(0, 100))}`,
           );
         }
-        return { stream: bodyStream(a.body, [], read) };
+        return { stream: a.body, mapError: bodyError(read) };
       }
       return { stream: bodyStream(a.body, [sliceStream(range.start, range.end - range.start + 1)], read) };
     },

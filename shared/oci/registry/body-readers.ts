@@ -2,7 +2,7 @@
  * Reading registry answer bodies: dropped, read with a cap (error bodies, manifests, tokens), or
  * streamed with every failure turned into one RecipeError. Nothing here hashes or parses.
  */
-import { PassThrough, type Readable, type Transform } from 'node:stream';
+import type { Readable, Transform } from 'node:stream';
 import { RecipeError, isRecipeError, toRecipeError } from '../../errors.js';
 
 /** Drop a body we will not read (destroying it without a listener would throw its AbortError). */
@@ -80,15 +80,9 @@ export interface BodyStreamOptions {
   what: string;
 }
 
-/**
- * A body piped through `through` (possibly none). The returned stream errors with one RecipeError
- * (a drop mid-body is `truncated`); once it has ended (even before the body does) or closed (an
- * error, an early stop by the reader) the body is dropped, which closes the connection.
- */
-export function bodyStream(body: Readable, through: Transform[], opts: BodyStreamOptions): Readable {
-  const stages = through.length > 0 ? through : [new PassThrough({ highWaterMark: 1024 * 1024 })];
-  const last = stages[stages.length - 1]!;
-  const mapError = (err: unknown): RecipeError => {
+/** How a streamed body's failures read: one RecipeError (a drop mid-body is `truncated`). */
+export function bodyError(opts: BodyStreamOptions): (err: unknown) => RecipeError {
+  return (err) => {
     if (opts.caller.aborted) return new RecipeError('aborted', `${opts.what}: aborted`, { cause: err });
     if (opts.deadline.aborted)
       return new RecipeError('timeout', `${opts.what}: the read took longer than ${opts.deadlineMs} ms`, {
@@ -101,20 +95,34 @@ export function bodyStream(body: Readable, through: Transform[], opts: BodyStrea
       cause: err,
     });
   };
+}
+
+/**
+ * A body piped through `through`. The returned stream errors with one RecipeError (`bodyError`);
+ * once it has ended (even before the body does: a range cut out of a whole body) or closed (an
+ * error, an early stop by the reader) the body is dropped, which closes the connection. A body read
+ * as it is needs none of this: hand it on with `bodyError` as its error mapping.
+ */
+export function bodyStream(
+  body: Readable,
+  through: [Transform, ...Transform[]],
+  opts: BodyStreamOptions,
+): Readable {
+  const last = through[through.length - 1]!;
+  const mapError = bodyError(opts);
   const fail = (err: unknown) => {
     if (!last.destroyed) last.destroy(mapError(err));
   };
   let prev: Readable = body;
-  for (const t of stages) {
+  for (const t of through) {
     prev.pipe(t);
     prev = t;
   }
   body.on('error', fail);
-  for (const t of stages.slice(0, -1)) t.on('error', fail);
-  // Done once the reader has it all (a cut-out range ends before the body does) or gave up.
+  for (const t of through.slice(0, -1)) t.on('error', fail);
   const done = () => {
     discard(body);
-    for (const t of stages) if (!t.destroyed) t.destroy();
+    for (const t of through) if (!t.destroyed) t.destroy();
   };
   last.once('end', done);
   last.once('close', done);
