@@ -13,7 +13,7 @@ import {
   openOciArchiveTransport,
   openOciLayoutTransport,
 } from '../../shared/oci/sources/local-transports.js';
-import { parseCreds } from '../../shared/oci/registry-config.js';
+import { parseCreds } from '../../shared/oci/registry/registry-endpoint.js';
 
 /** What a transport may need to open a source. Credentials never appear in errors or logs. */
 export interface TransportOptions {

@@ -4,13 +4,12 @@
  * is then read in place (uncompressed tar: a byte range of the file; tar.gz: inflated again from the
  * start, up to the member). Nothing is written to disk and no member is held whole in memory.
  */
-import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { open as openFile } from 'node:fs/promises';
 import { addAbortSignal, pipeline, Readable } from 'node:stream';
 import tar from 'tar-stream';
 import { RecipeError, toRecipeError } from '../errors.js';
-import type { Digest } from '../content/digest.js';
+import { digester, type Digest } from '../content/digest.js';
 import { inflate } from './inflate.js';
 import { endAtArchiveEnd, normaliseMemberPath } from './tar-walk.js';
 
@@ -73,14 +72,14 @@ export class TarArchive {
           entry.resume();
           continue;
         }
-        const hash = opts.hash ? createHash('sha256') : undefined;
+        const hash = opts.hash ? digester('sha256') : undefined;
         let head = Buffer.alloc(0);
         for await (const chunk of entry as AsyncIterable<Buffer>) {
           if (head.length < 8) head = Buffer.concat([head, chunk.subarray(0, 8 - head.length)]);
           hash?.update(chunk);
         }
         const m: ArchiveMember = { name, offset: entry.offset + 512, size: h.size, head };
-        if (hash) m.digest = `sha256:${hash.digest('hex')}`;
+        if (hash) m.digest = hash.digest();
         members.set(name, m);
       }
     } catch (err) {

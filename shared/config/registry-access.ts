@@ -6,13 +6,13 @@
 import type { ImageSource } from '../content/image-source.js';
 import type { Digest } from '../content/digest.js';
 import type { ImageRef, TagRef } from '../oci/reference.js';
-import { RegistryClient } from '../oci/registry-client.js';
-import { RegistrySource } from '../oci/sources/registry-source.js';
+import { RegistryClient } from '../oci/registry/registry-client.js';
+import { registryImageSource } from '../oci/sources/registry-source.js';
+import type { ClientSettingsInput } from '../oci/registry/client-settings.js';
 import {
-  registryConfig,
-  type ClientSettingsInput,
-  type RegistryConfig as ClientRegistryConfig,
-} from '../oci/registry-config.js';
+  registryEndpoint,
+  type RegistryEndpoint as ClientRegistryConfig,
+} from '../oci/registry/registry-endpoint.js';
 import type { Config, RegistryConfig as ConfiguredRegistry } from './config-schema.js';
 
 export interface RegistryAccess {
@@ -31,7 +31,7 @@ export function clientRegistryConfig(r: ConfiguredRegistry): ClientRegistryConfi
     tlsVerify: r.tls?.verify ?? true,
   };
   if (r.username !== undefined) extra.credentials = { username: r.username, password: r.password ?? '' };
-  return registryConfig(`${r.insecure ? 'http' : 'https'}://${r.host}`, extra);
+  return registryEndpoint(`${r.insecure ? 'http' : 'https'}://${r.host}`, extra);
 }
 
 /** Registry access for the service: one shared RegistryClient over the configured registries. */
@@ -46,7 +46,7 @@ export function createRegistryAccess(
   const client = new RegistryClient(clientOpts);
   return {
     source(img) {
-      return new RegistrySource(client, {
+      return registryImageSource(client, {
         registry: img.registry,
         repository: img.repository,
         digest: img.digest,

@@ -34,7 +34,10 @@ function descriptors(v: unknown, what: string): Descriptor[] {
   return v.map((x, i) => parseDescriptor(x, `${what}[${i}]`));
 }
 
-/** Parse manifest bytes; `declared` is the media type the source announced (may be empty). */
+/**
+ * Parse manifest bytes; `declared` is the media type the source announced (may be empty). A manifest
+ * naming its own media type must agree with an announced manifest media type.
+ */
 export function parseManifest(
   bytes: Uint8Array,
   declared: string,
@@ -56,14 +59,19 @@ export function parseManifest(
   const own = typeof m.mediaType === 'string' ? m.mediaType : '';
   if (m.schemaVersion === 1 || isSchema1MediaType(own))
     throw new RecipeError('unsupported-media-type', `${what}: Docker schema 1 manifests are not supported`);
+  if (own !== '' && own !== declared && (isIndexMediaType(declared) || isImageManifestMediaType(declared)))
+    fail(what, `announced as ${declared}, but the manifest says ${own.slice(0, 100)}`);
   let mediaType = declared || own;
-  if (mediaType === '') mediaType = Array.isArray(m.manifests) ? MediaType.OciIndex : MediaType.OciManifest;
+  // Neither announced nor stated: the shape tells (an OCI manifest need not state its media type).
+  if (mediaType === '' && Array.isArray(m.manifests)) mediaType = MediaType.OciIndex;
+  else if (mediaType === '' && m.config !== undefined && Array.isArray(m.layers))
+    mediaType = MediaType.OciManifest;
   if (isIndexMediaType(mediaType))
     return { kind: 'index', mediaType, manifests: descriptors(m.manifests, `${what} manifests`) };
   if (!isImageManifestMediaType(mediaType))
     throw new RecipeError(
       'unsupported-media-type',
-      `${what}: media type ${mediaType} is not an image manifest or index`,
+      `${what}: media type ${JSON.stringify(mediaType.slice(0, 100))} is not an image manifest or index`,
     );
   const out: ParsedImageManifest = {
     kind: 'image',

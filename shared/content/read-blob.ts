@@ -1,11 +1,11 @@
 /**
- * A small blob (manifest, config) read whole from an ImageSource: size-capped before the first byte,
- * and size + digest checked here as well as by the source.
+ * A small blob (child manifest, config) read whole from an ImageSource: size-capped before the first
+ * byte. Size and digest are the source's promise (verified-source.ts), not checked again here: the
+ * stream never yields more than `desc.size` bytes and fails at its end on a mismatch.
  */
 import { RecipeError } from '../errors.js';
 import type { Descriptor } from './descriptor.js';
 import type { ImageSource } from './image-source.js';
-import { VerifyStream } from './verify-stream.js';
 
 export async function readBlob(
   source: ImageSource,
@@ -17,15 +17,12 @@ export async function readBlob(
       'size-limit',
       `${opts.what} is ${desc.size} bytes, more than the ${opts.max} accepted`,
     );
-  const raw = await source.fetch(desc, { signal: opts.signal });
-  const verify = new VerifyStream({ digest: desc.digest, size: desc.size, what: opts.what });
-  raw.on('error', (err) => verify.destroy(err));
-  raw.pipe(verify);
+  const stream = await source.fetch(desc, { signal: opts.signal });
   const chunks: Buffer[] = [];
   try {
-    for await (const c of verify as AsyncIterable<Buffer>) chunks.push(c);
+    for await (const c of stream as AsyncIterable<Buffer>) chunks.push(c);
   } finally {
-    raw.destroy();
+    stream.destroy();
   }
   return Buffer.concat(chunks);
 }

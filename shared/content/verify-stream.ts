@@ -3,10 +3,9 @@
  * (more is an error at once), and at the end fails with `truncated` (fewer bytes) or `digest-mismatch`.
  * `verified` is true only once the whole stream went through and matched.
  */
-import { createHash, type Hash } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
 import { RecipeError } from '../errors.js';
-import { digestAlgorithm, type Digest } from './digest.js';
+import { digestAlgorithm, digester, type Digest, type Digester } from './digest.js';
 
 export interface VerifyOptions {
   digest: Digest;
@@ -14,8 +13,9 @@ export interface VerifyOptions {
   /** What is being read, for messages. Default: the digest. */
   what?: string;
   /**
-   * false: check the size only, because the stream feeding this one already checks the digest (an
-   * ImageSource's fetch promises that); hashing twice would halve throughput. Default true.
+   * false: check the size only, because these bytes were already hashed to `digest` by whoever
+   * serves them (a docker-archive indexed its members); hashing twice would halve throughput.
+   * Default true.
    */
   hash?: boolean;
 }
@@ -25,7 +25,7 @@ export class VerifyStream extends Transform {
   readonly digest: Digest;
   readonly size: number;
   readonly what: string;
-  #hash: Hash | undefined;
+  #hash: Digester | undefined;
   #bytes = 0;
   #verified = false;
 
@@ -39,7 +39,7 @@ export class VerifyStream extends Transform {
     this.digest = opts.digest;
     this.size = opts.size;
     this.what = opts.what ?? opts.digest;
-    this.#hash = opts.hash === false ? undefined : createHash(digestAlgorithm(opts.digest));
+    this.#hash = opts.hash === false ? undefined : digester(digestAlgorithm(opts.digest));
   }
 
   /** Bytes seen so far. */
@@ -48,7 +48,7 @@ export class VerifyStream extends Transform {
   }
 
   /** True once the stream ended with exactly `size` bytes hashing to `digest` (with `hash: false`:
-   *  exactly `size` bytes, and the upstream, which checks the digest, ended without error). */
+   *  exactly `size` bytes, from a server that hashed them itself). */
   get verified(): boolean {
     return this.#verified;
   }
@@ -72,7 +72,7 @@ export class VerifyStream extends Transform {
           details: { expectedSize: this.size, actualSize: this.#bytes },
         }),
       );
-    const actual = this.#hash ? `${digestAlgorithm(this.digest)}:${this.#hash.digest('hex')}` : this.digest;
+    const actual = this.#hash ? this.#hash.digest() : this.digest;
     if (actual !== this.digest)
       return cb(
         new RecipeError('digest-mismatch', `${this.what}: digest ${actual}, expected ${this.digest}`, {

@@ -5,13 +5,15 @@
  * for an image that does not look like Guix, unless `deepScan`) -> layers from the TOP, through the
  * layer cache, until the effective profile manifest is known (overlay.ts), then buildRecipe.
  *
+ * Verification is the source's (the ImageSource contract, content/verified-source.ts): every byte of
+ * every blob is hashed once, there, and trusted here. Each manifest is parsed once, here.
+ *
  * Early stop: a layer stops being parsed once the manifest is found in it, but its blob is still read
  * to the end into the hash, so the result is `verified` (read-layer.ts). Only `maxDrainBytes` trades
  * that for speed, and then the result says `verified: false`.
  */
 import { RecipeError, isRecipeError } from '../errors.js';
 import { formatPlatform, platformMatches, type Platform } from '../content/platform.js';
-import { verifyBytes } from '../content/digest.js';
 import { type Descriptor } from '../content/descriptor.js';
 import type { ImageSource } from '../content/image-source.js';
 import { isIndexMediaType, layerCompression } from '../content/media-types.js';
@@ -28,7 +30,7 @@ import {
   PROFILE_MANIFEST_PATH,
 } from './find-profile.js';
 import { resolveFile, viewOf, type LayerView, type Resolution } from './overlay.js';
-import { parseManifest, type ParsedImageManifest } from '../content/image-manifest.js';
+import { parseManifest, type ParsedImageManifest, type ParsedIndex } from '../content/image-manifest.js';
 import { readBlob } from '../content/read-blob.js';
 import { LayerSummariser } from './summarise-layer.js';
 
@@ -75,30 +77,32 @@ const DEFAULT_MAX_LAYERS = 1000;
 /** Scan the image (or every platform of the index) `source` names. Failures are RecipeErrors. */
 export async function scanImage(source: ImageSource, opts: ScanOptions): Promise<ImageScan> {
   const maxManifest = opts.maxManifestBytes ?? 4 * MiB;
-  const { descriptor, bytes } = await source.manifest({ signal: opts.signal });
-  if (bytes.length > maxManifest)
+  // Size-capped and digest-verified by the source (the ImageSource contract); parsed once, here.
+  const top = await source.manifest({ signal: opts.signal });
+  if (top.bytes.length > maxManifest)
     throw new RecipeError(
       'size-limit',
-      `manifest is ${bytes.length} bytes, more than the ${maxManifest} accepted`,
+      `manifest is ${top.bytes.length} bytes, more than the ${maxManifest} accepted`,
     );
-  verifyBytes(bytes, descriptor.digest, 'manifest');
+  const parsed = parseManifest(top.bytes, top.descriptor.mediaType, `manifest ${top.descriptor.digest}`);
+  // A source that announced no media type leaves it to the bytes.
+  const descriptor = { ...top.descriptor, mediaType: parsed.mediaType };
   const scan: ImageScan = { manifest: descriptor, results: [], bytesRead: 0 };
   const budget = { manifests: opts.maxManifests ?? DEFAULT_MAX_MANIFESTS };
-  await scanManifest(source, descriptor, bytes, undefined, 0, scan, opts, budget);
+  await scanManifest(source, descriptor, parsed, undefined, 0, scan, opts, budget);
   return scan;
 }
 
 async function scanManifest(
   source: ImageSource,
   desc: Descriptor,
-  bytes: Uint8Array,
+  parsed: ParsedImageManifest | ParsedIndex,
   platform: Platform | undefined,
   depth: number,
   scan: ImageScan,
   opts: ScanOptions,
   budget: { manifests: number },
 ): Promise<void> {
-  const parsed = parseManifest(bytes, desc.mediaType, `manifest ${desc.digest}`);
   if (parsed.kind === 'image') {
     scan.results.push(await scanOneImage(source, desc, parsed, platform, scan, opts));
     return;
@@ -132,7 +136,8 @@ async function scanManifest(
       what: `${isIndex ? 'index' : 'manifest'} ${child.digest}`,
     });
     scan.bytesRead += childBytes.length;
-    await scanManifest(source, child, childBytes, child.platform ?? platform, depth + 1, scan, opts, budget);
+    const parsedChild = parseManifest(childBytes, child.mediaType, `manifest ${child.digest}`);
+    await scanManifest(source, child, parsedChild, child.platform ?? platform, depth + 1, scan, opts, budget);
   }
 }
 
@@ -314,7 +319,7 @@ class ProfileFinder {
       signal: this.opts.signal,
       compression: 'detect',
       what: `layer ${desc.digest}`,
-      sourceVerifies: true, // the ImageSource contract: fetch fails on a digest mismatch
+      sourceVerifies: true, // the ImageSource contract: fetch hashes and fails on a mismatch
       ...(this.opts.maxInflatedBytes !== undefined && { maxInflatedBytes: this.opts.maxInflatedBytes }),
       ...(this.opts.maxLayerEntries !== undefined && { maxEntries: this.opts.maxLayerEntries }),
       ...(this.opts.maxDrainBytes !== undefined && { maxDrainBytes: this.opts.maxDrainBytes }),

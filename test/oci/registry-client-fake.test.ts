@@ -6,12 +6,9 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { RegistryClient } from '../../shared/oci/registry-client.js';
-import {
-  registryConfig,
-  type ClientSettingsInput,
-  type RegistryConfig,
-} from '../../shared/oci/registry-config.js';
+import { RegistryClient } from '../../shared/oci/registry/registry-client.js';
+import type { ClientSettingsInput } from '../../shared/oci/registry/client-settings.js';
+import { registryEndpoint, type RegistryEndpoint } from '../../shared/oci/registry/registry-endpoint.js';
 import { parseReference } from '../../shared/oci/reference.js';
 import { isRecipeError, type ErrorCode } from '../../shared/errors.js';
 import type { Descriptor } from '../../shared/content/descriptor.js';
@@ -35,8 +32,8 @@ async function collect(s: Readable): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-function http(host: string, extra: Partial<RegistryConfig> = {}): RegistryConfig {
-  return { ...registryConfig(`http://${host}`), ...extra };
+function http(host: string, extra: Partial<RegistryEndpoint> = {}): RegistryEndpoint {
+  return { ...registryEndpoint(`http://${host}`), ...extra };
 }
 
 async function rejectsWith(p: Promise<unknown>, code: ErrorCode, re?: RegExp): Promise<Error> {

@@ -4,17 +4,17 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseChallenges } from '../../shared/oci/auth.js';
-import { parseRetryAfter, registryErrorFor } from '../../shared/oci/registry-error.js';
-import { HostPolicy, disallowedAddressReason } from '../../shared/oci/host-policy.js';
+import { parseChallenges } from '../../shared/oci/registry/auth.js';
+import { parseRetryAfter, registryErrorFor } from '../../shared/oci/registry/registry-error.js';
+import { HostPolicy, disallowedAddressReason } from '../../shared/oci/registry/host-policy.js';
 import {
   credentialsFromAuthFiles,
   defaultAuthFilePaths,
   lookupCredentials,
   parseAuthFile,
-} from '../../shared/oci/auth-file.js';
-import { redactUrl } from '../../shared/oci/redact.js';
-import { parseCreds, registryConfig } from '../../shared/oci/registry-config.js';
+} from '../../shared/oci/registry/auth-file.js';
+import { redactUrl } from '../../shared/oci/registry/redact.js';
+import { parseCreds, registryEndpoint } from '../../shared/oci/registry/registry-endpoint.js';
 import { isRecipeError } from '../../shared/errors.js';
 
 void test('WWW-Authenticate: Bearer with realm, service, scope (quoted, escaped, several scopes)', () => {
@@ -240,16 +240,16 @@ void test('redaction drops user info and query values', () => {
   assert.equal(redactUrl('http://h:5000/v2/'), 'http://h:5000/v2/');
 });
 
-void test('registry config from GUIX_RECIPES_REGISTRIES spellings and --creds', () => {
-  assert.deepEqual(registryConfig('http://127.0.0.1:5000'), {
+void test('registry endpoint from GUIX_RECIPES_REGISTRIES spellings and --creds', () => {
+  assert.deepEqual(registryEndpoint('http://127.0.0.1:5000'), {
     host: '127.0.0.1:5000',
     scheme: 'http',
     tlsVerify: true,
   });
-  assert.deepEqual(registryConfig('ghcr.io'), { host: 'ghcr.io', scheme: 'https', tlsVerify: true });
-  assert.equal(registryConfig('https://index.docker.io').host, 'docker.io');
+  assert.deepEqual(registryEndpoint('ghcr.io'), { host: 'ghcr.io', scheme: 'https', tlsVerify: true });
+  assert.equal(registryEndpoint('https://index.docker.io').host, 'docker.io');
   assert.throws(
-    () => registryConfig('http://h/with/path'),
+    () => registryEndpoint('http://h/with/path'),
     (e: unknown) => isRecipeError(e, 'usage'),
   );
   assert.deepEqual(parseCreds('u:p:q'), { username: 'u', password: 'p:q' });

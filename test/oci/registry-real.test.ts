@@ -9,8 +9,8 @@ import { createHash } from 'node:crypto';
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { RegistryClient } from '../../shared/oci/registry-client.js';
-import { registryConfig } from '../../shared/oci/registry-config.js';
+import { RegistryClient } from '../../shared/oci/registry/registry-client.js';
+import { registryEndpoint } from '../../shared/oci/registry/registry-endpoint.js';
 import { parseReference } from '../../shared/oci/reference.js';
 import { registrySource } from '../../shared/oci/sources/registry-source.js';
 import { isRecipeError } from '../../shared/errors.js';
@@ -78,7 +78,7 @@ void describe('registry client on docker-registry', { timeout: 300_000 }, () => 
     await pool(jobs, 4, async ({ f, fmt }) =>
       pushed.set(`${f}/${fmt}`, await pushArchive(archives.get(f)!, `${reg.host}/guix/${f}:${fmt}`, fmt)),
     );
-    client = new RegistryClient({ registries: [registryConfig(`http://${reg.host}`)] });
+    client = new RegistryClient({ registries: [registryEndpoint(`http://${reg.host}`)] });
   });
   after(async () => {
     await client?.close();
@@ -173,7 +173,7 @@ void describe('registry client on docker-registry', { timeout: 300_000 }, () => 
       assert.equal(src.name, `docker://${reg.host}/guix/${FIXTURES[0]}:oci-zstd`);
       const m = await src.manifest({ signal: signal() });
       assert.equal(m.descriptor.digest, p.digest);
-      assert.equal(src.resolved?.digest, p.digest);
+      assert.equal(src.raw.resolved?.digest, p.digest);
       const again = await collect(await src.fetch(m.descriptor, { signal: signal() }));
       assert.deepEqual(again, p.bytes);
       const layer = p.manifest.layers.at(-1)! as Descriptor;

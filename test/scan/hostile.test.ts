@@ -226,7 +226,7 @@ void test('a non-Guix image is not-guix without reading a layer; deepScan reads 
   const src = sourceOf(img);
   const scan = await scanImage(src, { signal: signal() });
   assert.equal(scan.results[0]!.kind, 'not-guix');
-  assert.ok(!src.fetched.includes(img.layers[0]!.digest));
+  assert.ok(!src.raw.fetched.includes(img.layers[0]!.digest));
   const deep = await scanImage(sourceOf(img), { signal: signal(), deepScan: true });
   assertRecipe(deep.results[0]!, SEED);
 });
@@ -244,15 +244,15 @@ void test('OCI artifacts are recorded as not Guix, unsupported for now, without 
   const scan = await scanImage(src, { signal: signal() });
   assert.equal(scan.results[0]!.kind, 'not-guix');
   assert.match((scan.results[0] as { reason: string }).reason, /artifact/);
-  assert.deepEqual(src.fetched, []);
+  assert.deepEqual(src.raw.fetched, []);
 });
 
 void test('schema 1 manifests are refused by name', async () => {
   const bytes = Buffer.from(JSON.stringify({ schemaVersion: 1, name: 'x', tag: 'y', fsLayers: [] }));
-  const { describe, MemorySource } = await import('../../shared/oci/sources/memory-source.js');
+  const { describe, memorySource } = await import('../../shared/oci/sources/memory-source.js');
   const d = describe('application/vnd.docker.distribution.manifest.v1+prettyjws', bytes);
   await assert.rejects(
-    scanImage(new MemorySource({ manifest: { descriptor: d, bytes }, blobs: new Map() }), {
+    scanImage(memorySource({ manifest: { descriptor: d, bytes }, blobs: new Map() }), {
       signal: signal(),
     }),
     (e) => isRecipeError(e, 'unsupported-media-type') && /schema 1/.test(e.message),
@@ -283,7 +283,7 @@ void test('an image with more layers than maxLayers is size-limit before any lay
     (e) => isRecipeError(e, 'size-limit') && /12 layers, more than the 10/.test(e.message),
   );
   const layerDigests = new Set(img.layers.map((l) => l.digest));
-  assert.equal(source.fetched.filter((d) => layerDigests.has(d)).length, 0, 'no layer may be fetched');
+  assert.equal(source.raw.fetched.filter((d) => layerDigests.has(d)).length, 0, 'no layer may be fetched');
   // At the limit the scan goes ahead (and finds no profile in empty layers).
   const ok = await scanImage(
     sourceOf(

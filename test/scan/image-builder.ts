@@ -6,7 +6,8 @@ import { sha256Digest } from '../../shared/content/digest.js';
 import { type Descriptor } from '../../shared/content/descriptor.js';
 import { type Platform } from '../../shared/content/platform.js';
 import { MediaType } from '../../shared/content/media-types.js';
-import { MemorySource, describe } from '../../shared/oci/sources/memory-source.js';
+import type { VerifiedSource } from '../../shared/content/verified-source.js';
+import { memorySource, describe, type MemorySource } from '../../shared/oci/sources/memory-source.js';
 
 export interface Member {
   name: string;
@@ -94,8 +95,8 @@ export function imageOf(
   return { manifest: { descriptor, bytes }, config: configDesc, layers: layerDescs, blobs };
 }
 
-export function sourceOf(img: BuiltImage, chunkSize?: number): MemorySource {
-  return new MemorySource({
+export function sourceOf(img: BuiltImage, chunkSize?: number): VerifiedSource<MemorySource> {
+  return memorySource({
     manifest: img.manifest,
     blobs: img.blobs,
     ...(chunkSize !== undefined && { chunkSize }),
@@ -103,7 +104,7 @@ export function sourceOf(img: BuiltImage, chunkSize?: number): MemorySource {
 }
 
 /** An OCI index over images, one platform each. */
-export function indexOf(images: { image: BuiltImage; platform: Platform }[]): MemorySource {
+export function indexOf(images: { image: BuiltImage; platform: Platform }[]): VerifiedSource<MemorySource> {
   const blobs = new Map<string, Uint8Array>();
   for (const { image } of images) for (const [k, v] of image.blobs) blobs.set(k, v);
   const bytes = Buffer.from(
@@ -118,7 +119,7 @@ export function indexOf(images: { image: BuiltImage; platform: Platform }[]): Me
     digest: sha256Digest(bytes),
     size: bytes.length,
   };
-  return new MemorySource({ manifest: { descriptor, bytes }, blobs });
+  return memorySource({ manifest: { descriptor, bytes }, blobs });
 }
 
 export function signal(ms = 60_000): AbortSignal {

@@ -11,7 +11,7 @@ import { isRecipeError } from '../../shared/errors.js';
 import { sha256Digest, digestHex } from '../../shared/content/digest.js';
 import { MediaType } from '../../shared/content/media-types.js';
 import { openOciLayout } from '../../shared/oci/sources/oci-layout-source.js';
-import { MemorySource } from '../../shared/oci/sources/memory-source.js';
+import { memorySource } from '../../shared/oci/sources/memory-source.js';
 import {
   guixConfig,
   imageOf,
@@ -127,7 +127,7 @@ void test('fan-out times nesting is bounded: an index of indexes of many images 
   );
   const blobs = new Map<string, Uint8Array>(img.blobs);
   blobs.set(innerDesc.digest, inner);
-  const source = new MemorySource({
+  const source = memorySource({
     manifest: {
       descriptor: { mediaType: MediaType.OciIndex, digest: sha256Digest(outer), size: outer.length },
       bytes: outer,
@@ -138,7 +138,7 @@ void test('fan-out times nesting is bounded: an index of indexes of many images 
     scanImage(source, { signal: signal() }),
     (e) => isRecipeError(e, 'size-limit') && /more than 256 manifests/.test(e.message),
   );
-  const manifestReads = source.fetched.filter(
+  const manifestReads = source.raw.fetched.filter(
     (d) => d === innerDesc.digest || d === img.manifest.descriptor.digest,
   );
   assert.ok(manifestReads.length <= 256, `${manifestReads.length} manifests read`);

@@ -59,7 +59,7 @@ for (const [name, make] of [
     const scan2 = await scanImage(src2, { signal: signal(), layerCache: cache });
     assert.deepEqual(scan2.results[0], { ...scan1.results[0]!, manifest: second.manifest.descriptor });
     assert.equal(scan2.bytesRead, second.config.size, 'only the config was read');
-    assert.deepEqual(src2.fetched, [second.config.digest]);
+    assert.deepEqual(src2.raw.fetched, [second.config.digest]);
   });
 }
 

@@ -28,7 +28,7 @@ async function bytesOf(s: Readable): Promise<Buffer> {
 void test('docker-archive: synthesised OCI manifest; layer digests are the diff_ids of the layer tars', async () => {
   for (const d of ['seed-python-numpy', 'layered']) {
     const src = await openDockerArchive(join(FIX, d, 'image.tar.gz'), { signal: signal() });
-    const { descriptor, bytes } = await src.manifest();
+    const { descriptor, bytes } = await src.manifest({ signal: signal() });
     assert.equal(descriptor.digest, sha256Digest(bytes));
     const m = JSON.parse(Buffer.from(bytes).toString()) as {
       config: { digest: string };
@@ -56,7 +56,7 @@ void test('docker-archive: synthesised OCI manifest; layer digests are the diff_
 
 void test('docker-archive: a descriptor with another size or an unknown digest is refused', async () => {
   const src = await openDockerArchive(join(FIX, 'v3', 'image.tar.gz'), { signal: signal() });
-  const m = JSON.parse(Buffer.from((await src.manifest()).bytes).toString()) as {
+  const m = JSON.parse(Buffer.from((await src.manifest({ signal: signal() })).bytes).toString()) as {
     layers: { mediaType: string; digest: `sha256:${string}`; size: number }[];
   };
   const l = m.layers[0]!;
@@ -131,5 +131,8 @@ void test('docker-archive: members after the end-of-archive marker are not read 
   );
   const src = await openDockerArchive(archive, { signal: signal() });
   const ref = await openDockerArchive(plain, { signal: signal() });
-  assert.deepEqual((await src.manifest()).descriptor, (await ref.manifest()).descriptor);
+  assert.deepEqual(
+    (await src.manifest({ signal: signal() })).descriptor,
+    (await ref.manifest({ signal: signal() })).descriptor,
+  );
 });

@@ -4,15 +4,23 @@
  * `blobs/sha256/<hex>`, with or without `./`). It is served as an OCI image whose descriptors we
  * synthesise: each layer's digest is the sha256 of the member as stored, its media type says tar,
  * tar+gzip or tar+zstd from its magic number. Read in place, streamed (tar-archive.ts).
+ *
+ * Contract (hashing): the one pass that indexes the archive hashes every member, and those hashes
+ * ARE the digests of the config and layer descriptors; the synthesised manifest is hashed once when
+ * it is written. So every blob of this source is served `hashed`: its bytes are counted and held to
+ * their size, not hashed a second time. What that trusts: the file does not change between
+ * `openDockerArchive` and the reads (a member rewritten in place with the same length would go
+ * unnoticed). The archive is a local file the caller named; hashing each layer twice would double
+ * the cost of every layer read, and of a gzipped archive's re-inflation.
  */
 import { RecipeError } from '../../errors.js';
 import { sha256Digest, type Digest } from '../../content/digest.js';
 import { type Descriptor } from '../../content/descriptor.js';
-import type { FetchOptions, ImageSource } from '../../content/image-source.js';
+import type { FetchOptions, RawBlob, RawImageSource, RawManifest } from '../../content/image-source.js';
 import { MediaType } from '../../content/media-types.js';
-import type { Readable } from 'node:stream';
+import { verifiedSource, type VerifiedSource } from '../../content/verified-source.js';
 import { TarArchive, type ArchiveMember } from '../../archive/tar-archive.js';
-import { bytesStream, checkKnownSize, serveBlob } from './serve-blob.js';
+import { bytesStream } from './bytes-stream.js';
 
 export interface DockerArchiveOptions {
   signal: AbortSignal;
@@ -30,19 +38,24 @@ interface ArchiveImage {
   Layers: string[];
 }
 
-export class DockerArchiveSource implements ImageSource {
+interface Held {
+  descriptor: Descriptor;
+  bytes: Uint8Array;
+}
+
+export class DockerArchiveSource implements RawImageSource {
   readonly name: string;
   readonly #archive: TarArchive;
-  readonly #manifest: { descriptor: Descriptor; bytes: Uint8Array };
-  readonly #config: { descriptor: Descriptor; bytes: Uint8Array };
+  readonly #manifest: Held;
+  readonly #config: Held;
   readonly #layers: Map<Digest, ArchiveMember>;
 
   /** Use openDockerArchive. */
   constructor(
     name: string,
     archive: TarArchive,
-    manifest: { descriptor: Descriptor; bytes: Uint8Array },
-    config: { descriptor: Descriptor; bytes: Uint8Array },
+    manifest: Held,
+    config: Held,
     layers: Map<Digest, ArchiveMember>,
   ) {
     this.name = name;
@@ -52,22 +65,24 @@ export class DockerArchiveSource implements ImageSource {
     this.#layers = layers;
   }
 
-  async manifest(): Promise<{ descriptor: Descriptor; bytes: Uint8Array }> {
-    return this.#manifest;
+  async manifest(): Promise<RawManifest> {
+    const { descriptor, bytes } = this.#manifest;
+    return { bytes, mediaType: descriptor.mediaType, digest: descriptor.digest, hashed: true };
   }
 
-  async fetch(desc: Descriptor, opts: FetchOptions): Promise<Readable> {
-    const what = `${this.name} blob ${desc.digest}`;
+  async fetch(desc: Descriptor, opts: FetchOptions): Promise<RawBlob> {
     for (const held of [this.#manifest, this.#config]) {
-      if (held.descriptor.digest === desc.digest) {
-        checkKnownSize(desc, held.bytes.length, what);
-        return serveBlob(bytesStream(held.bytes, opts), desc, opts, what);
-      }
+      if (held.descriptor.digest === desc.digest)
+        return {
+          stream: bytesStream(held.bytes, opts),
+          announced: { size: held.bytes.length },
+          hashed: true,
+        };
     }
     const m = this.#layers.get(desc.digest);
-    if (m === undefined) throw new RecipeError('not-found', `${what}: not in the archive`);
-    checkKnownSize(desc, m.size, what);
-    return serveBlob(this.#archive.openMember(m, opts), desc, opts, what);
+    if (m === undefined)
+      throw new RecipeError('not-found', `${this.name} blob ${desc.digest}: not in the archive`);
+    return { stream: this.#archive.openMember(m, opts), announced: { size: m.size }, hashed: true };
   }
 }
 
@@ -108,7 +123,7 @@ function parseArchiveManifest(bytes: Buffer, path: string): ArchiveImage[] {
 export async function openDockerArchive(
   path: string,
   opts: DockerArchiveOptions,
-): Promise<DockerArchiveSource> {
+): Promise<VerifiedSource<DockerArchiveSource>> {
   const maxJson = opts.maxJsonBytes ?? 4 * 1024 * 1024;
   const archive = await TarArchive.open(path, {
     signal: opts.signal,
@@ -126,13 +141,11 @@ export async function openDockerArchive(
     });
   const cm = archive.member(image.Config);
   if (cm === undefined) throw new RecipeError('invalid-image', `${path}: config ${image.Config} is missing`);
+  if (cm.digest === undefined)
+    throw new RecipeError('internal', `${path}: the archive was indexed without hashes`);
   const configBytes = await archive.readMember(cm, maxJson, opts.signal);
-  const config = {
-    descriptor: {
-      mediaType: MediaType.OciConfig,
-      digest: sha256Digest(configBytes),
-      size: configBytes.length,
-    },
+  const config: Held = {
+    descriptor: { mediaType: MediaType.OciConfig, digest: cm.digest, size: configBytes.length },
     bytes: configBytes,
   };
   const layers = new Map<Digest, ArchiveMember>();
@@ -150,7 +163,7 @@ export async function openDockerArchive(
       layers: layerDescs,
     }),
   );
-  const manifest = {
+  const manifest: Held = {
     descriptor: {
       mediaType: MediaType.OciManifest,
       digest: sha256Digest(manifestBytes),
@@ -158,5 +171,10 @@ export async function openDockerArchive(
     },
     bytes: manifestBytes,
   };
-  return new DockerArchiveSource(`docker-archive:${path}`, archive, manifest, config, layers);
+  return verifiedSource(
+    new DockerArchiveSource(`docker-archive:${path}`, archive, manifest, config, layers),
+    {
+      maxManifestBytes: maxJson,
+    },
+  );
 }

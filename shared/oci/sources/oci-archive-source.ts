@@ -4,7 +4,13 @@
  * `index.json` and `blobs/...` from it.
  */
 import { RecipeError } from '../../errors.js';
-import { OciLayoutSource, type LayoutFiles, type OciLayoutOptions } from './oci-layout-source.js';
+import type { VerifiedSource } from '../../content/verified-source.js';
+import {
+  OciLayoutSource,
+  openedLayout,
+  type LayoutFiles,
+  type OciLayoutOptions,
+} from './oci-layout-source.js';
 import { TarArchive } from '../../archive/tar-archive.js';
 
 export interface OciArchiveOptions extends OciLayoutOptions {
@@ -34,17 +40,16 @@ export async function openOciArchive(
   path: string,
   ref: string | undefined,
   opts: OciArchiveOptions,
-): Promise<OciLayoutSource> {
+): Promise<VerifiedSource<OciLayoutSource>> {
   const archive = await TarArchive.open(path, {
     signal: opts.signal,
     ...(opts.maxMembers !== undefined && { maxMembers: opts.maxMembers }),
   });
-  const source = new OciLayoutSource(
+  const raw = new OciLayoutSource(
     `oci-archive:${path}${ref !== undefined ? `:${ref}` : ''}`,
     archiveFiles(archive),
     ref,
     opts,
   );
-  await source.manifest({ signal: opts.signal });
-  return source;
+  return openedLayout(raw, opts);
 }

@@ -1,21 +1,22 @@
 /**
  * `oci:DIR[:REF]`: an OCI image layout (https://github.com/opencontainers/image-spec/blob/main/image-layout.md).
  * `index.json` names the images; REF picks the one whose `org.opencontainers.image.ref.name` annotation
- * equals it (without REF the layout must hold exactly one). Blobs are `blobs/<alg>/<hex>`, served through
- * size and digest checks. The layout is reached through `LayoutFiles`, so the same code reads a
- * directory (here) and a tar of one (oci-archive-source.ts).
+ * equals it (without REF the layout must hold exactly one). Blobs are `blobs/<alg>/<hex>`, served as
+ * they are with their file size announced; the VerifiedSource around the raw source checks size and
+ * digest, once. The layout is reached through `LayoutFiles`, so the same code reads a directory (here)
+ * and a tar of one (oci-archive-source.ts).
  */
 import { createReadStream } from 'node:fs';
 import { open as openFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { addAbortSignal, type Readable } from 'node:stream';
 import { RecipeError } from '../../errors.js';
-import { digestHex, digestAlgorithm, isDigest, verifyBytes } from '../../content/digest.js';
+import { digestHex, digestAlgorithm, isDigest } from '../../content/digest.js';
 import { type Descriptor } from '../../content/descriptor.js';
-import type { FetchOptions, ImageSource } from '../../content/image-source.js';
+import type { FetchOptions, RawBlob, RawImageSource, RawManifest } from '../../content/image-source.js';
 import { MediaType } from '../../content/media-types.js';
 import { parseDescriptor } from '../../content/descriptor.js';
-import { serveBlob } from './serve-blob.js';
+import { verifiedSource, type VerifiedSource } from '../../content/verified-source.js';
 
 /** The ref-name annotation of index.json entries. */
 export const REF_NAME = 'org.opencontainers.image.ref.name';
@@ -24,7 +25,7 @@ export const REF_NAME = 'org.opencontainers.image.ref.name';
 export interface LayoutFiles {
   /** A whole file, at most `max` bytes; undefined when absent. */
   read(rel: string, max: number, signal: AbortSignal): Promise<Buffer | undefined>;
-  /** A file as a stream (optionally an inclusive byte range), and its size; undefined when absent. */
+  /** A file as a stream (optionally an inclusive byte range, inside the file as the caller checked), and its size; undefined when absent. */
   open(rel: string, opts: FetchOptions): Promise<{ stream: Readable; size: number } | undefined>;
 }
 
@@ -40,8 +41,8 @@ export function blobPath(digest: string): string {
   return `blobs/${digestAlgorithm(digest)}/${digestHex(digest)}`;
 }
 
-export class OciLayoutSource implements ImageSource {
-  #top: { descriptor: Descriptor; bytes: Uint8Array } | undefined;
+export class OciLayoutSource implements RawImageSource {
+  #top: RawManifest | undefined;
   readonly #maxJson: number;
 
   constructor(
@@ -53,7 +54,8 @@ export class OciLayoutSource implements ImageSource {
     this.#maxJson = opts.maxJsonBytes ?? 4 * 1024 * 1024;
   }
 
-  async manifest(opts: { signal: AbortSignal }): Promise<{ descriptor: Descriptor; bytes: Uint8Array }> {
+  /** The chosen image's manifest, read once and then held (its bytes are hashed by the wrapper). */
+  async manifest(opts: { signal: AbortSignal }): Promise<RawManifest> {
     if (this.#top) return this.#top;
     const layout = await this.files.read('oci-layout', 64 * 1024, opts.signal);
     if (layout === undefined)
@@ -100,31 +102,20 @@ export class OciLayoutSource implements ImageSource {
     const bytes = await this.files.read(blobPath(descriptor.digest), this.#maxJson, opts.signal);
     if (bytes === undefined)
       throw new RecipeError('invalid-image', `${this.name}: manifest ${descriptor.digest} is missing`);
-    verifyBytes(bytes, descriptor.digest, `${this.name} manifest`);
-    if (bytes.length !== descriptor.size)
-      throw new RecipeError(
-        'digest-mismatch',
-        `${this.name}: manifest size ${bytes.length}, expected ${descriptor.size}`,
-      );
     this.#top = {
-      descriptor: { ...descriptor, mediaType: descriptor.mediaType || MediaType.OciManifest },
       bytes,
+      mediaType: descriptor.mediaType || MediaType.OciManifest,
+      digest: descriptor.digest,
+      size: descriptor.size,
     };
     return this.#top;
   }
 
-  async fetch(desc: Descriptor, opts: FetchOptions): Promise<Readable> {
-    const what = `${this.name} blob ${desc.digest}`;
+  async fetch(desc: Descriptor, opts: FetchOptions): Promise<RawBlob> {
     const file = await this.files.open(blobPath(desc.digest), opts);
-    if (file === undefined) throw new RecipeError('not-found', `${what}: not in the layout`);
-    if (file.size !== desc.size && !opts.range) {
-      file.stream.destroy();
-      throw new RecipeError(
-        'digest-mismatch',
-        `${what}: the blob has ${file.size} bytes, expected ${desc.size}`,
-      );
-    }
-    return serveBlob(file.stream, desc, opts, what);
+    if (file === undefined)
+      throw new RecipeError('not-found', `${this.name} blob ${desc.digest}: not in the layout`);
+    return { stream: file.stream, announced: { size: file.size } };
   }
 }
 
@@ -167,13 +158,6 @@ export function directoryFiles(dir: string): LayoutFiles {
       }
       const { size } = await fh.stat();
       const range = opts.range;
-      if (range && !(range.start >= 0 && range.end >= range.start && range.end < size)) {
-        await fh.close();
-        throw new RecipeError(
-          'usage',
-          `byte range ${range.start}-${range.end} is outside ${rel} (${size} bytes)`,
-        );
-      }
       const stream = createReadStream('', {
         fd: fh,
         highWaterMark: FILE_CHUNK_BYTES,
@@ -189,13 +173,26 @@ export async function openOciLayout(
   dir: string,
   ref: string | undefined,
   opts: OciLayoutOptions,
-): Promise<OciLayoutSource> {
-  const source = new OciLayoutSource(
+): Promise<VerifiedSource<OciLayoutSource>> {
+  const raw = new OciLayoutSource(
     `oci:${dir}${ref !== undefined ? `:${ref}` : ''}`,
     directoryFiles(dir),
     ref,
     opts,
   );
-  await source.manifest({ signal: opts.signal }); // fail early on what is not a layout
+  return openedLayout(raw, opts);
+}
+
+/**
+ * The ImageSource over a layout source, its manifest read and verified now: what is not a layout, or
+ * holds a broken manifest, fails at open. The wrapper keeps that verification (the held bytes are
+ * not hashed again when the scan asks).
+ */
+export async function openedLayout(
+  raw: OciLayoutSource,
+  opts: OciLayoutOptions,
+): Promise<VerifiedSource<OciLayoutSource>> {
+  const source = verifiedSource(raw, { maxManifestBytes: opts.maxJsonBytes ?? 4 * 1024 * 1024 });
+  await source.manifest({ signal: opts.signal });
   return source;
 }

@@ -1,12 +1,16 @@
 /**
- * An image in a registry, as an ImageSource: `docker://HOST/REPO[:TAG|@DIGEST]`.
- * The reference is resolved once (tag → digest) and every later read is by digest.
+ * An image in a registry, as a raw image source: `docker://HOST/REPO[:TAG|@DIGEST]`.
+ * The reference is resolved once (tag -> the digest the registry names) and every later read is by
+ * digest. Manifests and blobs come as the registry sends them (capped, media types and announced
+ * lengths passed on); the VerifiedSource around it (`registryImageSource`, `registrySource`) hashes
+ * and checks them, once.
  */
 import { Readable } from 'node:stream';
 import { RecipeError } from '../../errors.js';
 import type { Descriptor } from '../../content/descriptor.js';
-import type { FetchOptions, ImageSource } from '../../content/image-source.js';
+import type { FetchOptions, RawBlob, RawImageSource, RawManifest } from '../../content/image-source.js';
 import { isImageManifestMediaType, isIndexMediaType } from '../../content/media-types.js';
+import { verifiedSource, type VerifiedSource } from '../../content/verified-source.js';
 import {
   DOCKER_TRANSPORT,
   formatReference,
@@ -14,17 +18,13 @@ import {
   withDigest,
   type Reference,
 } from '../reference.js';
-import { RegistryClient } from '../registry-client.js';
-import {
-  registryConfig,
-  type ClientSettingsInput,
-  type Credentials,
-  type RegistryConfig,
-} from '../registry-config.js';
-import { credentialsFromAuthFiles } from '../auth-file.js';
+import { RegistryClient } from '../registry/registry-client.js';
+import type { ClientSettingsInput } from '../registry/client-settings.js';
+import { registryEndpoint, type Credentials, type RegistryEndpoint } from '../registry/registry-endpoint.js';
+import { credentialsFromAuthFiles } from '../registry/auth-file.js';
 
-/** An ImageSource reading one reference through a (shared) RegistryClient. */
-export class RegistrySource implements ImageSource {
+/** A raw source reading one reference through a (shared) RegistryClient. */
+export class RegistrySource implements RawImageSource {
   readonly name: string;
   #pinned: Reference | undefined;
 
@@ -39,32 +39,30 @@ export class RegistrySource implements ImageSource {
     client.registry(reference.registry);
   }
 
-  /** The reference pinned to the digest the top-level manifest had (after `manifest()`). */
+  /** The reference pinned to the digest the registry named for the top-level manifest (after `manifest()`). */
   get resolved(): Reference | undefined {
     return this.#pinned;
   }
 
-  async manifest(opts: { signal: AbortSignal }): Promise<{ descriptor: Descriptor; bytes: Uint8Array }> {
-    const got = await this.client.manifestGet(this.#pinned ?? this.reference, opts);
-    this.#pinned = withDigest(this.reference, got.descriptor.digest);
+  async manifest(opts: { signal: AbortSignal }): Promise<RawManifest> {
+    const got = await this.client.manifestGetRaw(this.#pinned ?? this.reference, opts);
+    if (got.digest !== undefined) this.#pinned = withDigest(this.reference, got.digest);
     return got;
   }
 
-  async fetch(desc: Descriptor, opts: FetchOptions): Promise<Readable> {
+  async fetch(desc: Descriptor, opts: FetchOptions): Promise<RawBlob> {
     if (!opts.range && (isIndexMediaType(desc.mediaType) || isImageManifestMediaType(desc.mediaType))) {
-      // Manifests live under /manifests/, not /blobs/; the client verifies the digest asked.
-      const got = await this.client.manifestGet(withDigest(this.reference, desc.digest), {
+      // Manifests live under /manifests/, not /blobs/.
+      const got = await this.client.manifestGetRaw(withDigest(this.reference, desc.digest), {
         signal: opts.signal,
         accept: [desc.mediaType],
       });
-      if (got.bytes.length !== desc.size)
-        throw new RecipeError(
-          'digest-mismatch',
-          `manifest ${desc.digest} is ${got.bytes.length} bytes, its descriptor says ${desc.size}`,
-        );
-      return Readable.from([Buffer.from(got.bytes)]);
+      return {
+        stream: Readable.from([Buffer.from(got.bytes.buffer, got.bytes.byteOffset, got.bytes.byteLength)]),
+        announced: { size: got.bytes.length },
+      };
     }
-    return this.client.blobGet(this.reference, desc, opts);
+    return this.client.blobGetRaw(this.reference, desc, opts);
   }
 
   async close(): Promise<void> {
@@ -72,10 +70,20 @@ export class RegistrySource implements ImageSource {
   }
 }
 
+/** The ImageSource for `reference` through a shared client (the service's case). */
+export function registryImageSource(
+  client: RegistryClient,
+  reference: Reference,
+): VerifiedSource<RegistrySource> {
+  return verifiedSource(new RegistrySource(client, reference), {
+    maxManifestBytes: client.settings.limits.manifestBytes,
+  });
+}
+
 /** How `registrySource()` builds its registry config (the skopeo flags, plus configured registries). */
 export interface RegistrySourceOptions {
   /** Registries already configured (GUIX_RECIPES_REGISTRIES...); the reference's own is added when missing. */
-  registries?: RegistryConfig[];
+  registries?: RegistryEndpoint[];
   /** `--tls-verify=false`: no certificate check, and plain http when the registry does not speak TLS. */
   tlsVerify?: boolean;
   /** `--creds USER:PASS`; wins over auth files. */
@@ -96,13 +104,13 @@ export function dockerTransportReference(s: string): string | undefined {
 }
 
 /**
- * A RegistrySource (owning its client) for `docker://HOST/REPO[:TAG|@DIGEST]`. The reference's
+ * The ImageSource (owning its client) for `docker://HOST/REPO[:TAG|@DIGEST]`. The reference's
  * registry becomes a configured registry: the user named it.
  */
 export async function registrySource(
   spec: string,
   opts: RegistrySourceOptions = {},
-): Promise<RegistrySource> {
+): Promise<VerifiedSource<RegistrySource>> {
   const rest = dockerTransportReference(spec);
   if (rest === undefined)
     throw new RecipeError('usage', `not a docker:// reference: ${JSON.stringify(spec.slice(0, 200))}`);
@@ -110,7 +118,7 @@ export async function registrySource(
   const registries = [...(opts.registries ?? [])];
   let cfg = registries.find((r) => r.host === ref.registry);
   if (!cfg) {
-    cfg = registryConfig(ref.registry);
+    cfg = registryEndpoint(ref.registry);
     registries.push(cfg);
   }
   cfg = { ...cfg };
@@ -126,5 +134,7 @@ export async function registrySource(
   if (creds) cfg.credentials = creds;
   const all = registries.map((r) => (r.host === cfg.host ? cfg : r));
   const client = new RegistryClient({ registries: all, settings: opts.settings });
-  return new RegistrySource(client, ref, { ownsClient: true });
+  return verifiedSource(new RegistrySource(client, ref, { ownsClient: true }), {
+    maxManifestBytes: client.settings.limits.manifestBytes,
+  });
 }

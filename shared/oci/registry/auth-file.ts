@@ -8,9 +8,9 @@
 import { open } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { RecipeError, isRecipeError } from '../errors.js';
-import type { Credentials } from './registry-config.js';
-import { normaliseRegistryHost } from './reference.js';
+import { RecipeError, isRecipeError } from '../../errors.js';
+import type { Credentials } from './registry-endpoint.js';
+import { normaliseRegistryHost } from '../reference.js';
 
 /** Auth files larger than this are refused. */
 const MAX_AUTH_FILE_BYTES = 1024 * 1024;

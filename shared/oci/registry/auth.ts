@@ -7,12 +7,12 @@
  * registry, so it must pass the host policy (https, or a configured registry), and the registry's
  * credentials go only to a realm on the registry's own host or one configured for it.
  */
-import { RecipeError } from '../errors.js';
-import type { Credentials, RegistryConfig } from './registry-config.js';
+import { RecipeError } from '../../errors.js';
+import type { Credentials, RegistryEndpoint } from './registry-endpoint.js';
 import type { HostPolicy } from './host-policy.js';
 import { redactUrl } from './redact.js';
 import { registryErrorFor } from './registry-error.js';
-import { DOCKER_HUB, apiHost } from './reference.js';
+import { DOCKER_HUB, apiHost } from '../reference.js';
 
 /** One challenge of a `WWW-Authenticate` header. */
 export interface Challenge {
@@ -103,7 +103,7 @@ export class RegistryAuth {
   readonly #inflight = new Map<string, Promise<CachedToken>>();
 
   constructor(
-    readonly registry: RegistryConfig,
+    readonly registry: RegistryEndpoint,
     private readonly policy: HostPolicy,
     private readonly get: TokenGet,
     private readonly opts: { tokenBytes: number; tokenMarginMs: number; now?: () => number },

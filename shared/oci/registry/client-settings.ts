@@ -1,35 +1,7 @@
 /**
- * Registry settings: what one registry is (scheme, TLS, credentials) and how the client behaves
- * towards all of them (timeouts, caps, retries, redirects), each with a documented default.
- *
- * Only configured registries are contacted directly; a configured host:port is also the only kind
- * of loopback/private address a redirect or a token realm may lead to.
+ * How the registry client behaves towards every registry (timeouts, caps, retries, redirects), each
+ * field with a documented default.
  */
-import { RecipeError } from '../errors.js';
-import { normaliseRegistryHost } from './reference.js';
-
-/** Basic credentials (also what the token endpoint receives). Never logged. */
-export interface Credentials {
-  username: string;
-  password: string;
-}
-
-/** One registry, keyed by `host[:port]` as written in references. */
-export interface RegistryConfig {
-  /** `host[:port]`, e.g. `ghcr.io`, `127.0.0.1:5000`, `docker.io`. */
-  host: string;
-  /** `https` (default). Plain `http` only when configured so (e.g. `http://host:port` in GUIX_RECIPES_REGISTRIES). */
-  scheme: 'https' | 'http';
-  /** Verify the TLS certificate (default true; `--tls-verify=false` turns it off and also allows plain http). */
-  tlsVerify: boolean;
-  /** Basic credentials for the registry and its token endpoint. Default: anonymous. */
-  credentials?: Credentials;
-  /**
-   * Other hosts the credentials may be sent to as a token realm. The registry's own host is always
-   * allowed, and `auth.docker.io` for Docker Hub. Default: none.
-   */
-  tokenRealmHosts?: string[];
-}
 
 /** How the client behaves; every field has a default in `DEFAULT_CLIENT_SETTINGS`. */
 export interface ClientSettings {
@@ -110,35 +82,4 @@ export function resolveClientSettings(input: ClientSettingsInput = {}): ClientSe
     tokenMarginMs: input.tokenMarginMs ?? d.tokenMarginMs,
     userAgent: input.userAgent ?? d.userAgent,
   };
-}
-
-/**
- * A registry config from a `host[:port]` or `http(s)://host[:port]` string; `http://` marks a
- * plain-http registry (the spelling of GUIX_RECIPES_REGISTRIES).
- */
-export function registryConfig(
-  spec: string,
-  extra: Partial<Omit<RegistryConfig, 'host'>> = {},
-): RegistryConfig {
-  const m = /^(https?):\/\/(.*)$/i.exec(spec.trim());
-  const scheme = m ? (m[1]!.toLowerCase() as 'http' | 'https') : (extra.scheme ?? 'https');
-  const host = normaliseRegistryHost(m ? m[2]! : spec);
-  if (host === '' || host.includes('/') || /[\s@]/.test(host))
-    throw new RecipeError(
-      'usage',
-      `not a registry host (want host[:port] or http(s)://host[:port]): ${JSON.stringify(spec)}`,
-    );
-  const cfg: RegistryConfig = { host, scheme, tlsVerify: extra.tlsVerify ?? true };
-  if (extra.credentials) cfg.credentials = extra.credentials;
-  if (extra.tokenRealmHosts) cfg.tokenRealmHosts = extra.tokenRealmHosts;
-  return cfg;
-}
-
-/** Parse `--creds USER[:PASS]` as skopeo spells it (the password may contain colons). */
-export function parseCreds(s: string): Credentials {
-  const i = s.indexOf(':');
-  const username = i >= 0 ? s.slice(0, i) : s;
-  const password = i >= 0 ? s.slice(i + 1) : '';
-  if (username === '') throw new RecipeError('usage', '--creds wants USER:PASS');
-  return { username, password };
 }

@@ -6,7 +6,7 @@
  */
 import { lookup as dnsLookup, type LookupAddress, type LookupOptions } from 'node:dns';
 import { isIP } from 'node:net';
-import { RecipeError } from '../errors.js';
+import { RecipeError } from '../../errors.js';
 import { redactUrl } from './redact.js';
 
 /** Why an address is refused, or undefined for a public address. */

@@ -1,9 +1,11 @@
 /**
- * Registry error answers into RecipeErrors. The body is the distribution error JSON
+ * The registry client's error vocabulary: RecipeError codes (shared/errors.ts) for what registries
+ * answer and send. Error answers: the body is the distribution error JSON
  * (`{"errors":[{"code","message","detail"}]}`, distribution-spec "Error Codes"), read with a cap
  * and possibly not JSON at all (2.8.2 answers unknown routes with text/plain).
  */
-import { RecipeError, type ErrorCode } from '../errors.js';
+import { RecipeError, type ErrorCode } from '../../errors.js';
+import { parseDigest, type Digest } from '../../content/digest.js';
 
 /** One entry of a distribution error body. */
 export interface RegistryDiagnostic {
@@ -75,4 +77,24 @@ export function parseRetryAfter(value: string | undefined, now = Date.now()): nu
   const t = Date.parse(v);
   if (Number.isNaN(t)) return undefined;
   return Math.max(0, t - now);
+}
+
+/** `what: message`, unless the message already starts with `what`; code, details and cause kept. */
+export function withContext(err: RecipeError, what: string): RecipeError {
+  if (err.message.startsWith(what)) return err;
+  const opts: { cause: unknown; details?: Record<string, unknown>; retryAfterMs?: number } = {
+    cause: err.cause ?? err,
+  };
+  if (err.details) opts.details = err.details;
+  if (err.retryAfterMs !== undefined) opts.retryAfterMs = err.retryAfterMs;
+  return new RecipeError(err.code, `${what}: ${err.message}`, opts);
+}
+
+/** A `Docker-Content-Digest` header value as a digest; `registry-error` when it is not one. */
+export function parseDigestHeader(value: string, what: string): Digest {
+  try {
+    return parseDigest(value.trim());
+  } catch {
+    throw new RecipeError('registry-error', `${what}: the registry sent an invalid Docker-Content-Digest`);
+  }
 }
