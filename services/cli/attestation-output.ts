@@ -3,14 +3,13 @@
  * The document itself comes from shared/attest (renderAttestation), the same function the API calls,
  * so both print the same bytes for the same recipe, subject and time.
  */
-import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { pipeline } from 'node:stream/promises';
 import { RecipeError } from '../../shared/errors.js';
 import type { AttestSubject } from '../../shared/attest/attest-input.js';
 import { registryImageSubject } from '../../shared/attest/attest-input.js';
 import type { AttestationFormat } from '../../shared/attest/render-attestation.js';
 import type { Descriptor } from '../../shared/content/descriptor.js';
+import { digester } from '../../shared/content/digest.js';
 import type { Platform } from '../../shared/content/platform.js';
 import { DOCKER_TRANSPORT, parseReference } from '../../shared/oci/reference.js';
 import type { LocalProfile } from './profile-source.js';
@@ -81,9 +80,10 @@ export function imageSubject(
  * the whole file (read once more, in 1 MiB chunks: the scan itself reads only the blocks it needs).
  */
 export async function fileSubject(name: string, path: string, signal: AbortSignal): Promise<AttestSubject> {
-  const hash = createHash('sha256');
-  await pipeline(createReadStream(path, { highWaterMark: 1024 * 1024 }), hash, { signal });
-  return { kind: 'image', name, digest: `sha256:${hash.digest('hex')}` };
+  const d = digester('sha256');
+  for await (const chunk of createReadStream(path, { highWaterMark: 1024 * 1024, signal }))
+    d.update(chunk as Buffer);
+  return { kind: 'image', name, digest: d.digest() };
 }
 
 export function profileSubject(local: LocalProfile): AttestSubject {
