@@ -8,6 +8,8 @@
  *   await reg.stop();
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { get as httpGet } from 'node:http';
+import { get as httpsGet } from 'node:https';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -45,13 +47,25 @@ export interface RegistryOptions {
   extraConfig?: Record<string, unknown>;
   /** How long to wait for the registry to answer. Default 15 s. */
   startTimeoutMs?: number;
+  /**
+   * Serve HTTPS with this certificate and key (PEM files); with `clientCaFiles`, demand a client
+   * certificate signed by one of them (mutual TLS). `probe` is what the readiness check presents.
+   */
+  tls?: {
+    certFile: string;
+    keyFile: string;
+    clientCaFiles?: string[];
+    probe?: { ca?: string; cert?: string; key?: string };
+  };
+  /** Token authentication (distribution's `auth.token`): JWTs signed by a key of `rootCertBundle`. */
+  tokenAuth?: { realm: string; service: string; issuer: string; rootCertBundle: string };
 }
 
 export interface RunningRegistry {
   /** `127.0.0.1:PORT`, as references spell it. */
   host: string;
   port: number;
-  /** `http://127.0.0.1:PORT`. */
+  /** `http://127.0.0.1:PORT` (`https://` with `tls`). */
   url: string;
   /** With `basicAuth`: the provisioned user. */
   credentials?: { username: string; password: string };
@@ -82,6 +96,12 @@ function registryConfigDocument(dir: string, port: number, opts: RegistryOptions
     secret: 'test-secret-not-used-for-anything',
   };
   if (opts.publicUrl) http.host = opts.publicUrl;
+  if (opts.tls)
+    http.tls = {
+      certificate: opts.tls.certFile,
+      key: opts.tls.keyFile,
+      ...(opts.tls.clientCaFiles ? { clientcas: opts.tls.clientCaFiles } : {}),
+    };
   const cfg: Record<string, unknown> = {
     version: 0.1,
     log: { level: 'info', formatter: 'text', accesslog: { disabled: true } },
@@ -93,6 +113,15 @@ function registryConfigDocument(dir: string, port: number, opts: RegistryOptions
     http,
   };
   if (opts.basicAuth) cfg.auth = { htpasswd: { realm: 'basic-realm', path: join(dir, 'htpasswd') } };
+  if (opts.tokenAuth)
+    cfg.auth = {
+      token: {
+        realm: opts.tokenAuth.realm,
+        service: opts.tokenAuth.service,
+        issuer: opts.tokenAuth.issuer,
+        rootcertbundle: opts.tokenAuth.rootCertBundle,
+      },
+    };
   if (opts.notifications?.length)
     cfg.notifications = {
       events: { includereferences: true },
@@ -112,16 +141,33 @@ function registryConfigDocument(dir: string, port: number, opts: RegistryOptions
   return { ...cfg, ...opts.extraConfig };
 }
 
-async function waitReady(url: string, child: ChildProcess, until: number, logs: () => string): Promise<void> {
+/** GET /v2/ once: the status, or undefined when nothing answers (yet). */
+function probe(url: string, tls: RegistryOptions['tls']): Promise<number | undefined> {
+  return new Promise((resolve) => {
+    const opts = {
+      timeout: 1000,
+      ...(tls ? { rejectUnauthorized: false, ...(tls.probe ?? {}) } : {}),
+    };
+    const req = (url.startsWith('https:') ? httpsGet : httpGet)(`${url}/v2/`, opts, (res) => {
+      res.resume();
+      resolve(res.statusCode);
+    });
+    req.on('error', () => resolve(undefined));
+    req.on('timeout', () => req.destroy());
+  });
+}
+
+async function waitReady(
+  url: string,
+  child: ChildProcess,
+  until: number,
+  logs: () => string,
+  tls: RegistryOptions['tls'],
+): Promise<void> {
   for (;;) {
     if (child.exitCode !== null) throw new Error(`docker-registry exited with ${child.exitCode}:\n${logs()}`);
-    try {
-      const res = await fetch(`${url}/v2/`, { signal: AbortSignal.timeout(1000) });
-      await res.arrayBuffer();
-      if (res.status === 200 || res.status === 401) return;
-    } catch {
-      // not listening yet
-    }
+    const status = await probe(url, tls);
+    if (status === 200 || status === 401) return;
     if (Date.now() > until) throw new Error(`docker-registry did not answer on ${url}:\n${logs()}`);
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -159,7 +205,7 @@ async function startOnce(opts: RegistryOptions): Promise<RunningRegistry> {
     child.once('error', reject);
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const url = `http://127.0.0.1:${port}`;
+  const url = `${opts.tls ? 'https' : 'http'}://127.0.0.1:${port}`;
   const stop = async () => {
     if (child.exitCode === null && child.signalCode === null) {
       child.kill('SIGTERM');
@@ -171,7 +217,7 @@ async function startOnce(opts: RegistryOptions): Promise<RunningRegistry> {
   };
   try {
     await spawned;
-    await waitReady(url, child, Date.now() + (opts.startTimeoutMs ?? 15_000), () => out);
+    await waitReady(url, child, Date.now() + (opts.startTimeoutMs ?? 15_000), () => out, opts.tls);
     let credentials: RunningRegistry['credentials'];
     if (opts.basicAuth) {
       // distribution logs the user it provisions into a missing htpasswd file

@@ -115,6 +115,7 @@ export class RegistryAuth {
 
   /** The `Authorization` value for a request needing `scope`, or undefined (anonymous). */
   async authorization(scope: string, signal: AbortSignal): Promise<string | undefined> {
+    if (this.registry.token !== undefined) return `Bearer ${this.registry.token}`;
     if (this.#mode === 'basic' && this.registry.credentials)
       return basicAuthorization(this.registry.credentials);
     if (this.#mode === 'bearer') return `Bearer ${(await this.#token(scope, signal)).token}`;
@@ -126,6 +127,8 @@ export class RegistryAuth {
    * token to refresh). The caller retries at most once.
    */
   async onUnauthorized(wwwAuthenticate: string | undefined, scope: string): Promise<boolean> {
+    // A configured token is all there is: a 401 with it is the registry's answer, not a challenge.
+    if (this.registry.token !== undefined) return false;
     const challenges = parseChallenges(wwwAuthenticate ?? '');
     const bearer = challenges.find((c) => c.scheme === 'bearer');
     if (bearer) {

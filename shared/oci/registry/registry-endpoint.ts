@@ -14,6 +14,13 @@ export interface Credentials {
   password: string;
 }
 
+/** TLS material for one registry, as PEM text (shared/config/registry-access.ts reads the files). */
+export interface EndpointTls {
+  ca?: string;
+  cert?: string;
+  key?: string;
+}
+
 /** One registry, keyed by `host[:port]` as written in references. */
 export interface RegistryEndpoint {
   /** `host[:port]`, e.g. `ghcr.io`, `127.0.0.1:5000`, `docker.io`. */
@@ -24,6 +31,16 @@ export interface RegistryEndpoint {
   tlsVerify: boolean;
   /** Basic credentials for the registry and its token endpoint. Default: anonymous. */
   credentials?: Credentials;
+  /**
+   * A bearer token sent as it is (`Authorization: Bearer <token>`) to the registry itself, never to
+   * another host; no token exchange happens. Wins over `credentials`. Never logged.
+   */
+  token?: string;
+  /**
+   * TLS towards this registry only (never towards hosts it redirects to): `ca`, extra CA certificates
+   * trusted besides the system's; `cert` + `key`, a client certificate for mutual TLS. PEM text.
+   */
+  tls?: EndpointTls;
   /**
    * Other hosts the credentials may be sent to as a token realm. The registry's own host is always
    * allowed, and `auth.docker.io` for Docker Hub. Default: none.
@@ -49,6 +66,8 @@ export function registryEndpoint(
     );
   const cfg: RegistryEndpoint = { host, scheme, tlsVerify: extra.tlsVerify ?? true };
   if (extra.credentials) cfg.credentials = extra.credentials;
+  if (extra.token !== undefined) cfg.token = extra.token;
+  if (extra.tls && (extra.tls.ca !== undefined || extra.tls.cert !== undefined)) cfg.tls = extra.tls;
   if (extra.tokenRealmHosts) cfg.tokenRealmHosts = extra.tokenRealmHosts;
   return cfg;
 }

@@ -10,6 +10,7 @@
  *     (registry-error.ts) whose messages carry no token, password or query string.
  * What a successful answer means (manifest, blob, ping) is the caller's: see `call`.
  */
+import { rootCertificates } from 'node:tls';
 import { Agent, request, type Dispatcher } from 'undici';
 import { RecipeError, isRecipeError, toRecipeError } from '../../errors.js';
 import { apiHost } from '../reference.js';
@@ -19,7 +20,7 @@ import type { ClientSettings } from './client-settings.js';
 import { HostPolicy, urlHostPort } from './host-policy.js';
 import { redactUrl } from './redact.js';
 import { parseRetryAfter, registryErrorFor, withContext } from './registry-error.js';
-import type { RegistryEndpoint } from './registry-endpoint.js';
+import type { EndpointTls, RegistryEndpoint } from './registry-endpoint.js';
 
 export type Headers = Record<string, string | string[] | undefined>;
 
@@ -64,6 +65,8 @@ const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 interface RegistryState {
   endpoint: RegistryEndpoint;
   auth: RegistryAuth;
+  /** The registry's own connections when it has TLS material of its own (a CA, a client certificate). */
+  agent?: Agent;
   /** The base URL, once known (`--tls-verify=false` may fall back from https to http). */
   base?: Promise<URL>;
 }
@@ -82,7 +85,7 @@ export class Transport {
     const hosts = endpoints.flatMap((r) => [r.host, apiHost(r.host)]);
     this.policy = new HostPolicy(hosts);
     const s = settings;
-    const agentOpts = (rejectUnauthorized: boolean) => ({
+    const agentOpts = (rejectUnauthorized: boolean, tls: EndpointTls = {}) => ({
       connections: s.connections,
       headersTimeout: s.timeouts.headersMs,
       bodyTimeout: s.timeouts.bodyIdleMs,
@@ -90,6 +93,9 @@ export class Transport {
         timeout: s.timeouts.connectMs,
         rejectUnauthorized,
         lookup: this.policy.connectLookup() as never,
+        // Node's `ca` replaces the system's trust: keep it, and add the registry's own CA.
+        ...(tls.ca !== undefined ? { ca: [...rootCertificates, tls.ca] } : {}),
+        ...(tls.cert !== undefined ? { cert: tls.cert, key: tls.key } : {}),
       },
     });
     this.#verifying = new Agent(agentOpts(true));
@@ -104,6 +110,7 @@ export class Transport {
           { tokenBytes: s.limits.tokenBytes, tokenMarginMs: s.tokenMarginMs },
         ),
       };
+      if (endpoint.tls) state.agent = new Agent(agentOpts(endpoint.tlsVerify, endpoint.tls));
       this.#registries.set(endpoint.host, state);
       this.#registries.set(apiHost(endpoint.host), state);
     }
@@ -181,7 +188,8 @@ export class Transport {
 
   /** Close every connection. */
   async close(): Promise<void> {
-    await Promise.all([this.#verifying.close(), this.#insecure.close()]);
+    const own = new Set([...this.#registries.values()].flatMap((st) => (st.agent ? [st.agent] : [])));
+    await Promise.all([this.#verifying.close(), this.#insecure.close(), ...[...own].map((a) => a.close())]);
   }
 
   /** The base URL of a registry; with `tlsVerify: false` an https registry that does not speak TLS is used over http. */
@@ -195,7 +203,7 @@ export class Transport {
         state.base = (async () => {
           try {
             const res = await request(new URL('/v2/', https), {
-              dispatcher: this.#insecure,
+              dispatcher: state.agent ?? this.#insecure,
               method: 'GET',
               signal,
               headers: { 'user-agent': this.settings.userAgent },
@@ -275,8 +283,10 @@ export class Transport {
     }
   }
 
+  /** A registry's own agent (its CA, its client certificate), else the shared one for its verification. */
   #agentFor(url: URL): Agent {
     const st = this.#registries.get(urlHostPort(url));
+    if (st?.agent) return st.agent;
     return st && !st.endpoint.tlsVerify ? this.#insecure : this.#verifying;
   }
 
