@@ -46,10 +46,11 @@ function readPem(path: string, field: string): string {
       closeSync(fd);
     }
   } catch (err) {
-    throw new RecipeError('usage', `${field}: cannot read ${path}: ${(err as Error).message}`, { cause: err });
+    throw new RecipeError('usage', `${field}: cannot read ${path}: ${(err as Error).message}`, {
+      cause: err,
+    });
   }
-  if (!text.includes('-----BEGIN '))
-    throw new RecipeError('usage', `${field}: ${path} holds no PEM block`);
+  if (!text.includes('-----BEGIN ')) throw new RecipeError('usage', `${field}: ${path} holds no PEM block`);
   return text;
 }
 
