@@ -62,7 +62,7 @@ const MAX_WARNING_CHARS = 256;
 
 type Judgement = { judged: Judged } | { problem: string };
 
-function who(c: PodContainer, image: string, j: Judgement | undefined): string {
+function who(c: PodContainer, image: string, j: Judgement | undefined, pin = true): string {
   const kind =
     c.field === 'containers'
       ? 'container'
@@ -70,7 +70,7 @@ function who(c: PodContainer, image: string, j: Judgement | undefined): string {
         ? 'init container'
         : 'ephemeral container';
   const pinned =
-    j && 'judged' in j && j.judged.image && j.judged.tag !== undefined ? ` = ${j.judged.image}` : '';
+    pin && j && 'judged' in j && j.judged.image && j.judged.tag !== undefined ? ` = ${j.judged.image}` : '';
   return `${kind} ${JSON.stringify(c.name)} (image ${image}${pinned})`;
 }
 
@@ -99,7 +99,8 @@ function warningsOf(c: PodContainer, j: Judgement): string[] {
   const w = 'problem' in j ? [j.problem] : j.judged.verdict.warnings.map(reasonText);
   if ('judged' in j && j.judged.verdict.outcome === 'needs-scan')
     w.push(...j.judged.verdict.reasons.map(reasonText));
-  return w.map((text) => `${who(c, c.image, j)}: ${text}`);
+  // Warnings are kept short (the API server may cut them past 256 characters): no digest.
+  return w.map((text) => `${who(c, c.image, j, false)}: ${text}`);
 }
 
 function clip(s: string, max: number): string {
@@ -150,13 +151,14 @@ export async function admit(
     else warnings.push(...warningsOf(c, j));
   }
   const policy = `guix-recipes policy ${JSON.stringify(opts.policy.name)} (${opts.policy.version.slice(0, 19)})`;
+  const short = `guix-recipes policy ${opts.policy.name}${warn ? ' (warn mode)' : ''}`;
   const w =
     warnings.length === 0
       ? {}
       : {
           warnings: warnings
             .slice(0, MAX_WARNINGS)
-            .map((text) => clip(`${policy}${warn ? ', warn mode' : ''}: ${text}`, MAX_WARNING_CHARS)),
+            .map((text) => clip(`${short}: ${text}`, MAX_WARNING_CHARS)),
         };
   if (denied.length === 0) return answer({ uid: req.uid, allowed: true, ...w });
   const head = `${policy} denies ${denied.length} of ${containers.length} container${containers.length === 1 ? '' : 's'}:`;

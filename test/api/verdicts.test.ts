@@ -281,7 +281,7 @@ void describe('every rule, allowing and denying, through POST /v1/verdicts', () 
       const policy = body.policy as { name: string; version: string };
       assert.equal(policy.name, c.rules ? 'ci' : 'default');
       assert.match(policy.version, /^sha256:[0-9a-f]{64}$/);
-      assert.ok((body.recipeDigests).length <= 1);
+      assert.ok(body.recipeDigests.length <= 1);
     });
   }
 
