@@ -104,7 +104,11 @@ export class VerdictService {
       );
     }
     const img: ImageRef = { registry: ref.registry, repository: ref.repository, digest };
-    const subjectOpts = { signal: opts.signal, ...(opts.platform ? { platform: opts.platform } : {}) };
+    const subjectOpts = {
+      signal: opts.signal,
+      stamp: false,
+      ...(opts.platform ? { platform: opts.platform } : {}),
+    };
     let { subject } = await this.deps.subjects.of(img, subjectOpts);
     let verdict = evaluate(policy, subject);
     const out: Judged = { verdict, image: imageName(img), ...(tag ? { tag } : {}) };
@@ -128,7 +132,7 @@ export class VerdictService {
   async #waitForScan(
     img: ImageRef,
     waitMs: number,
-    opts: { signal: AbortSignal; platform?: Platform },
+    opts: { signal: AbortSignal; platform?: Platform; stamp?: boolean },
   ): Promise<Subject> {
     const until = Date.now() + waitMs;
     for (;;) {

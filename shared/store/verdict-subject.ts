@@ -28,6 +28,8 @@ type Opts = { signal?: AbortSignal };
 export interface SubjectOptions extends Opts {
   /** Judge only this platform of an index (a single image is judged whatever its platform). */
   platform?: Platform;
+  /** Read the stamp (default true); a verdict answered and not recorded needs none (one round trip less). */
+  stamp?: boolean;
 }
 
 export interface StampedSubject {
@@ -103,7 +105,7 @@ export class StoreSubjects {
 
   /** The subject of `img`, with the stamp read before it. */
   async of(img: ImageRef, opts: SubjectOptions = {}): Promise<StampedSubject> {
-    const stamp = await this.stamp(img, opts);
+    const stamp = opts.stamp === false ? 0 : await this.stamp(img, opts);
     const top = await this.#facts(img.digest, opts);
     if (top === undefined) return { subject: await this.#unknown(img, opts), stamp };
     if (top.kind !== 'index') {
