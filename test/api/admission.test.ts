@@ -117,9 +117,9 @@ void describe('pods and pod templates', () => {
     const a = await admit(review(POD, pod), 'prod');
     assert.equal(a.response.allowed, false);
     assert.equal(a.response.status?.code, 403);
-    const lines = a.response.status!.message.split('\n');
+    const lines = a.response.status.message.split('\n');
     assert.match(lines[0]!, /^guix-recipes policy "prod" \(sha256:[0-9a-f]{12}\) denies 1 of 2 containers:$/);
-    assert.equal(lines.length, 2, a.response.status!.message);
+    assert.equal(lines.length, 2, a.response.status.message);
     assert.equal(
       lines[1],
       `container "sidecar" (image ${img('seed-python-numpy')} = ${byDigest('seed-python-numpy')}): package-denied: package python@3.8.2 is denied by "python@<3.10". Next: rebuild without that package, or with a version the policy allows.`,
@@ -264,7 +264,7 @@ void describe('modes, dry runs, unscanned images', () => {
     assert.equal(a.response.allowed, true);
     assert.equal(a.response.warnings?.length, 1);
     assert.match(
-      a.response.warnings![0]!,
+      a.response.warnings[0]!,
       /^guix-recipes policy soft \(warn mode\): container "app" \(image [^)]+\): package-denied: package python@3\.8\.2 is denied by "python@<3\.10"$/,
     );
   });
@@ -298,7 +298,7 @@ void describe('modes, dry runs, unscanned images', () => {
     assert.equal(dry.response.allowed, false);
     assert.match(dry.response.status!.message, /a dry run queues no scan/);
     assert.equal(
-      await env.app.store.getImage({ registry: h, repository: 'dry', digest: pushed.digest as never }),
+      await env.app.store.getImage({ registry: h, repository: 'dry', digest: pushed.digest }),
       undefined,
       'no scan was queued',
     );

@@ -87,7 +87,7 @@ void test('tags: one resolution per TTL, shared by verdicts and admission', asyn
     admission(`${fake.host}/team/app:v1`),
   ]);
   for (const a of answers) assert.equal(a.statusCode, 200, a.body);
-  assert.equal(answers[0]!.json<{ image: string }>().image, `${fake.host}/team/app@${digest}`);
+  assert.equal(answers[0].json<{ image: string }>().image, `${fake.host}/team/app@${digest}`);
   assert.equal(manifestCalls() - start, 1, 'concurrent requests share one resolution');
   await verdict(`${fake.host}/team/app:v1`);
   assert.equal(manifestCalls() - start, 1, 'cached');

@@ -26,7 +26,7 @@ interface Webhook {
 const text = readFileSync('deploy/admission/validating-webhook.yaml', 'utf8');
 const doc = parse(text) as { apiVersion: string; kind: string; webhooks: Webhook[] };
 
-test('a ValidatingWebhookConfiguration whose entries point at the admission routes', () => {
+void test('a ValidatingWebhookConfiguration whose entries point at the admission routes', () => {
   assert.equal(doc.apiVersion, 'admissionregistration.k8s.io/v1');
   assert.equal(doc.kind, 'ValidatingWebhookConfiguration');
   assert.ok(doc.webhooks.length >= 2);
@@ -48,7 +48,7 @@ test('a ValidatingWebhookConfiguration whose entries point at the admission rout
   }
 });
 
-test('every kind the route reads is sent to it', () => {
+void test('every kind the route reads is sent to it', () => {
   const resources = new Set(
     doc.webhooks[0]!.rules.flatMap((r) => r.resources.map((res) => `${r.apiGroups[0]}/${res}`)),
   );
@@ -66,7 +66,7 @@ test('every kind the route reads is sent to it', () => {
     assert.ok(resources.has(want), want);
 });
 
-test('the notes on failurePolicy and timeoutSeconds are there', () => {
+void test('the notes on failurePolicy and timeoutSeconds are there', () => {
   assert.match(text, /# Fail: when the webhook cannot answer/);
   assert.match(text, /# 10 s: verdicts come from the store/);
 });
