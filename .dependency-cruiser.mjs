@@ -31,6 +31,11 @@ export const LAYERS = [
   { name: 'policy', path: '^shared/policy/', what: 'policies and the verdict function' },
   { name: 'store', path: '^shared/store/', what: 'Redis: results, image records, tags, indexes' },
   { name: 'queue', path: '^shared/queue/', what: 'scan and resolve jobs, their ids, submission' },
+  {
+    name: 'gate',
+    path: '^shared/gate/',
+    what: 'verdicts for image references (tags resolved, scans waited for), Kubernetes admission',
+  },
   { name: 'metrics', path: '^shared/metrics/', what: 'Prometheus metrics' },
   { name: 'workers', path: '^workers/', what: 'BullMQ processors' },
   { name: 'api', path: '^services/api/', what: 'the Fastify edge' },

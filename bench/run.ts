@@ -9,7 +9,7 @@
  *   --compressible X   share 0..1 of filler that compresses well (BENCH_COMPRESSIBLE, default 0.5)
  *   --runs N           timed runs per measurement, best kept (BENCH_RUNS, default 3)
  *   --reader-mb N      size of the synthetic profile manifest (BENCH_READER_MB, default 4)
- *   --only a,b         run only these benchmarks: scan, memory, reader, registry (BENCH_ONLY)
+ *   --only a,b         run only these benchmarks: scan, memory, reader, registry, verdicts (BENCH_ONLY)
  *   --skip a,b         skip these (BENCH_SKIP)
  *   --fixture NAME     fixture to grow, of test/fixtures/guix-images (default seed-python-numpy)
  *   --tmp DIR          where generated images go (BENCH_TMP, default the OS temp dir)
@@ -23,8 +23,9 @@ import { benchPeakMemory } from './peak-memory.js';
 import { benchReader } from './reader.js';
 import { benchRegistry } from './registry.js';
 import { benchScanThroughput } from './scan-throughput.js';
+import { benchVerdicts } from './verdicts.js';
 
-const NAMES = ['scan', 'memory', 'reader', 'registry'] as const;
+const NAMES = ['scan', 'memory', 'reader', 'registry', 'verdicts'] as const;
 type Name = (typeof NAMES)[number];
 
 const { values } = parseArgs({
@@ -45,7 +46,7 @@ const { values } = parseArgs({
 
 if (values.help) {
   console.log(
-    'npm run bench -- [--mib 256] [--compressible 0.5] [--runs 3] [--reader-mb 4] [--only scan,memory,reader,registry] [--skip ...] [--fixture seed-python-numpy] [--tmp DIR] [--keep]',
+    'npm run bench -- [--mib 256] [--compressible 0.5] [--runs 3] [--reader-mb 4] [--only scan,memory,reader,registry,verdicts] [--skip ...] [--fixture seed-python-numpy] [--tmp DIR] [--keep]',
   );
   process.exit(0);
 }
@@ -94,7 +95,7 @@ console.log(
 
 let layout: BenchLayout | undefined;
 let crashed = false;
-const needImages = selected.some((n) => n !== 'reader');
+const needImages = selected.some((n) => n !== 'reader' && n !== 'verdicts');
 try {
   if (needImages) {
     layout = await BenchLayout.create(ctx.tmp, ctx.fixture);
@@ -129,6 +130,7 @@ try {
     memory: () => benchPeakMemory(ctx, layout!),
     reader: () => benchReader(ctx),
     registry: () => benchRegistry(ctx, layout!),
+    verdicts: () => benchVerdicts(ctx),
   };
   for (const name of selected) {
     try {

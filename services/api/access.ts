@@ -5,12 +5,15 @@
  *     with no tokens configured these routes are open (and the server stays on loopback);
  *   - `open`: anyone;
  *   - `sender`: webhook senders, authenticated by their own secret, never by API tokens;
- *   - `local-or-admin`: open to loopback clients (the socket's address), else like `admin`.
+ *   - `local-or-admin`: open to loopback clients (the socket's address), else like `admin`;
+ *   - `read-or-client-cert`: like `read`, and also open to a client that presented a TLS certificate
+ *     signed by the configured client CA (`tls.clientCaFile`): the Kubernetes API server calling the
+ *     admission webhook with mutual TLS holds no API token.
  */
 import type { Scope } from '../../shared/config/config-schema.js';
 import { SENDERS } from '../../shared/webhooks/senders.js';
 
-export type Access = Scope | 'open' | 'sender' | 'local-or-admin';
+export type Access = Scope | 'open' | 'sender' | 'local-or-admin' | 'read-or-client-cert';
 
 export const ACCESS: Readonly<Record<string, Access>> = {
   'GET /healthz': 'open',
@@ -27,6 +30,14 @@ export const ACCESS: Readonly<Record<string, Access>> = {
   'GET /v1/images': 'read',
   'GET /v1/diff': 'read',
   'POST /v1/scans/:id/retry': 'admin',
+  'POST /v1/verdicts': 'read',
+  'GET /v1/verdicts': 'read',
+  'GET /v1/policies': 'admin',
+  'GET /v1/policies/:name': 'admin',
+  'PUT /v1/policies/:name': 'admin',
+  'DELETE /v1/policies/:name': 'admin',
+  'POST /v1/admission': 'read-or-client-cert',
+  'POST /v1/admission/:policy': 'read-or-client-cert',
   'GET /metrics': 'local-or-admin',
   'GET /openapi.json': 'open',
   'GET /docs': 'open',

@@ -20,6 +20,10 @@ import requestLog, { requestLogController } from './plugins/request-log.js';
 import queryRoutes from './routes/queries.js';
 import diffRoutes from './routes/diff.js';
 import metricsRoutes from './routes/metrics.js';
+import policies from './plugins/policies.js';
+import verdictRoutes from './routes/verdicts.js';
+import policyRoutes from './routes/policies.js';
+import admissionRoutes from './routes/admission.js';
 
 export type AppOptions = ServiceDeps;
 
@@ -27,6 +31,7 @@ export type AppOptions = ServiceDeps;
 export const app = fp<AppOptions>(
   async (fastify, opts) => {
     await fastify.register(services, opts);
+    await fastify.register(policies);
     await fastify.register(errors);
     await fastify.register(auth);
     // The contract (before any route: it learns them from onRoute), limits, metrics, logs.
@@ -41,6 +46,9 @@ export const app = fp<AppOptions>(
     await fastify.register(queryRoutes);
     await fastify.register(diffRoutes);
     await fastify.register(metricsRoutes);
+    await fastify.register(verdictRoutes);
+    await fastify.register(policyRoutes);
+    await fastify.register(admissionRoutes);
   },
   { name: 'guix-recipes-api', fastify: '5.x' },
 );
@@ -56,7 +64,13 @@ export async function buildApp(
     logController: requestLogController(),
     ...server,
   });
-  await fastify.register(app, opts);
-  await fastify.ready();
+  try {
+    await fastify.register(app, opts);
+    await fastify.ready();
+  } catch (err) {
+    // A plugin that failed to start (a bad policy file...) must not leave connections open.
+    await fastify.close().catch(() => {});
+    throw err;
+  }
   return fastify;
 }

@@ -183,6 +183,39 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    /** Policies and verdicts (docs/policies.md): configured policy files, the default, caches and waits. */
+    policies: Type.Object(
+      {
+        /** Policy files (YAML or JSON) loaded at start-up; each is stored under its `name`, read-only to the API. */
+        files: Type.Array(Type.String({ minLength: 1 }), { default: [] }),
+        /** The policy that judges when a request names none (verdicts, `POST /v1/admission`). */
+        default: Type.String({ default: 'default', pattern: '^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$' }),
+        /** How long a tag resolved to a digest is trusted, in seconds (0: resolve every time). */
+        tagCacheSeconds: Type.Integer({ minimum: 0, maximum: 3600, default: 30 }),
+        /** Tags kept in that cache at most (least recently used go first). */
+        tagCacheSize: Type.Integer({ minimum: 1, maximum: 1000000, default: 10000 }),
+        /** With `unscanned.action: scan`: the longest a verdict request waits for the scan, in seconds. */
+        verdictScanWaitSeconds: Type.Integer({ minimum: 0, maximum: 600, default: 25 }),
+        /** Images judged per batch when a policy changes and every known image is judged again. */
+        reindexBatch: Type.Integer({ minimum: 1, maximum: 10000, default: 200 }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    /** The Kubernetes admission webhook (docs/admission.md). */
+    admission: Type.Object(
+      {
+        /**
+         * With `unscanned.action: scan`: the longest an admission request waits for the scan, in
+         * seconds. Keep it under the webhook's timeoutSeconds (deploy/admission).
+         */
+        scanWaitSeconds: Type.Integer({ minimum: 0, maximum: 25, default: 5 }),
+        /** Containers (all kinds together) one pod may have; more is a 400. */
+        maxContainers: Type.Integer({ minimum: 1, maximum: 10000, default: 256 }),
+        /** Largest AdmissionReview accepted, in bytes (the API server sends objects up to 3 MiB). */
+        bodyLimitBytes: Type.Integer({ minimum: 1024, default: 3145728 }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
     /** Per-token rate limit of the API's scope routes, and the failed-authentication limit per client; absent: the defaults below. */
     rateLimit: Type.Optional(
       Type.Object(

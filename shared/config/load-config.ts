@@ -116,6 +116,11 @@ export function loadConfig(opts: LoadConfigOptions = {}): Config {
       'GUIX_RECIPES_WORKER_CONCURRENCY',
       env.GUIX_RECIPES_WORKER_CONCURRENCY,
     );
+  if (env.GUIX_RECIPES_POLICY_FILES)
+    section(raw, 'policies').files = env.GUIX_RECIPES_POLICY_FILES.split(',')
+      .map((x) => x.trim())
+      .filter((x) => x !== '');
+  if (env.GUIX_RECIPES_DEFAULT_POLICY) section(raw, 'policies').default = env.GUIX_RECIPES_DEFAULT_POLICY;
   if (env.GUIX_RECIPES_TLS_CERT || env.GUIX_RECIPES_TLS_KEY || env.GUIX_RECIPES_TLS_CLIENT_CA) {
     const tls = section(raw, 'tls');
     if (env.GUIX_RECIPES_TLS_CERT) tls.certFile = env.GUIX_RECIPES_TLS_CERT;

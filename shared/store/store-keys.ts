@@ -11,6 +11,9 @@
  *   - secondary indexes (`by-package`, `by-channel`, `by-store-path`, `by-state`), the scan-id
  *     pointer and the layer cache each live alone in their own slot and are updated with single-key,
  *     idempotent commands (ZADD/SET), before the commit that makes an image `done` visible.
+ *   - `{policy:<name>}`: a stored policy and its verdict index (the verdicts of every known image
+ *     under the policy's current generation, and the set of those it denies), so that one script
+ *     checks the generation and records a verdict atomically. The list of policy names lives alone.
  * docs/configuration.md ("Redis layout") explains the trade-off.
  */
 import type { Digest } from '../content/digest.js';
@@ -60,6 +63,22 @@ export class StoreKeys {
   }
   byState(state: string): string {
     return `${this.root}:by-state:{${state}}`;
+  }
+  /** Hash: one stored policy (document, version, generation, origin, the generation indexed). */
+  policy(name: string): string {
+    return `${this.root}:policy:{policy:${name}}`;
+  }
+  /** Set: the names of the stored policies. */
+  policies(): string {
+    return `${this.root}:policies:{policies}`;
+  }
+  /** Hash: image name -> `<stamp>:<verdict summary JSON>`, under one generation of a policy. */
+  policyVerdicts(name: string, generation: number): string {
+    return `${this.root}:policy:{policy:${name}}:g${generation}:verdicts`;
+  }
+  /** Sorted set: the image names that generation of the policy denies, scored by when first denied (ms). */
+  policyDenied(name: string, generation: number): string {
+    return `${this.root}:policy:{policy:${name}}:g${generation}:denied`;
   }
   /** String: a layer's summary (JSON), the layer cache. */
   layer(digest: Digest): string {

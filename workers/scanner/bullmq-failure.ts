@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
 import type { JobData } from '../../shared/queue/scan-jobs.js';
 import type { RecipeStore } from '../../shared/store/recipe-store.js';
 import type { ScanMetrics } from '../../shared/metrics/scan-metrics.js';
-import { recordedFailures } from './process-job.js';
+import { recordedFailures, rejudge, type ProcessorDeps } from './process-job.js';
 
 /** What to store for a failure nobody recorded: code, message, and whether the job is over. */
 export interface UnrecordedFailure {
@@ -41,7 +41,7 @@ export function unrecordedFailure(
 /** Listen for the worker's failures and record those the processor did not in the store. */
 export function recordUnprocessedFailures(
   worker: { on(event: 'failed', fn: (job: Job<JobData> | undefined, err: Error) => void): unknown },
-  deps: { store: RecipeStore; logger: Logger; metrics?: ScanMetrics },
+  deps: { store: RecipeStore; logger: Logger; metrics?: ScanMetrics } & Pick<ProcessorDeps, 'verdictIndex'>,
 ): void {
   worker.on('failed', (job, err) => {
     if (!job) return;
@@ -55,8 +55,8 @@ export function recordUnprocessedFailures(
     if (data.kind !== 'scan') return;
     const rec = { code: f.code, message: f.message };
     const img = { registry: data.registry, repository: data.repository, digest: data.digest };
-    void (f.final ? deps.store.markFailed(img, rec) : deps.store.markRetrying(img, rec)).catch(
-      (storeErr: unknown) => log.warn({ err: storeErr }, 'could not record the scan failure'),
-    );
+    void (f.final ? deps.store.markFailed(img, rec) : deps.store.markRetrying(img, rec))
+      .then(() => (f.final ? rejudge(deps, img, log) : undefined))
+      .catch((storeErr: unknown) => log.warn({ err: storeErr }, 'could not record the scan failure'));
   });
 }

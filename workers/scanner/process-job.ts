@@ -18,6 +18,8 @@ import type { ImageScan } from '../../shared/scan/scan-result.js';
 import type { ImageSource } from '../../shared/content/image-source.js';
 import type { ScanOptions } from '../../shared/scan/scan-image.js';
 import type { ScanMetrics } from '../../shared/metrics/scan-metrics.js';
+import type { VerdictIndex } from '../../shared/store/verdict-index.js';
+import type { ImageRef } from '../../shared/oci/reference.js';
 
 export type ScanFn = (source: ImageSource, opts: ScanOptions) => Promise<ImageScan>;
 
@@ -31,6 +33,25 @@ export interface ProcessorDeps {
   logger: Logger;
   /** Stage durations, outcomes, bytes read, results stored, failures (shared/metrics). Optional. */
   metrics?: ScanMetrics;
+  /** The verdict index: an image whose facts changed is judged again under every policy. Optional. */
+  verdictIndex?: Pick<VerdictIndex, 'judgeImage'>;
+}
+
+/**
+ * Judge an image again under every policy after its facts changed (its scan was stored, reused or
+ * failed for good). The verdict index is derived data: a failure here is logged, never the job's.
+ */
+export async function rejudge(
+  deps: Pick<ProcessorDeps, 'verdictIndex'>,
+  img: ImageRef,
+  log: Pick<Logger, 'warn'>,
+): Promise<void> {
+  if (!deps.verdictIndex) return;
+  try {
+    await deps.verdictIndex.judgeImage(img);
+  } catch (err) {
+    log.warn({ err: (err as Error).message }, 'could not update the verdict index');
+  }
 }
 
 export interface JobOutcome {
@@ -112,6 +133,7 @@ export function createProcessor(deps: ProcessorDeps, getWorker: () => Pick<Worke
         await (outcome.final ? deps.store.markFailed(data, rec) : deps.store.markRetrying(data, rec)).catch(
           (storeErr: unknown) => log.warn({ err: storeErr }, 'could not record the scan failure'),
         );
+        if (outcome.final) await rejudge(deps, data, log);
       }
       deps.metrics?.failure(e.code, outcome.final);
       deps.metrics?.scanFinished(outcome.final ? 'failed' : 'retry');
@@ -139,7 +161,10 @@ async function scanJob(
 
   if (!data.force) {
     const reused = await deps.store.reuseResult(img, { signal });
-    if (reused) return { image: name, outcome: 'reused', kind: reused.kind };
+    if (reused) {
+      await rejudge(deps, img, log);
+      return { image: name, outcome: 'reused', kind: reused.kind };
+    }
   }
   const source = deps.registries.source(img);
   let scan: ImageScan;
@@ -161,6 +186,7 @@ async function scanJob(
   if (stored.kind === 'index') deps.metrics?.recipeStored('index');
   for (const r of scan.results) deps.metrics?.recipeStored(r.kind);
   log.info({ image: name, kind: stored.kind, bytesRead: scan.bytesRead }, 'scan stored');
+  await rejudge(deps, img, log);
   return { image: name, outcome: 'scanned', kind: stored.kind };
 }
 

@@ -10,6 +10,9 @@ import type { Config } from '../../shared/config/config-schema.js';
 import type { RegistryAccess } from '../../shared/config/registry-access.js';
 import { SCAN_QUEUE, type JobData } from '../../shared/queue/scan-jobs.js';
 import { RecipeStore } from '../../shared/store/recipe-store.js';
+import { PolicyStore } from '../../shared/store/policy-store.js';
+import { StoreSubjects } from '../../shared/store/verdict-subject.js';
+import { VerdictIndex } from '../../shared/store/verdict-index.js';
 import { RedisLayerCache } from '../../shared/store/redis-layer-cache.js';
 import { createRedis, closeRedis } from '../../shared/store/redis-connection.js';
 import { ScanMetrics, countingLayerCache } from '../../shared/metrics/scan-metrics.js';
@@ -46,8 +49,20 @@ export async function startScannerWorker(opts: ScannerWorkerOptions): Promise<Sc
     new RedisLayerCache(redis, { prefix: config.redis.keyPrefix }),
     metrics,
   );
+  // Images whose facts change are judged again under every stored policy (the verdict index).
+  const verdictIndex = new VerdictIndex(new PolicyStore(store), new StoreSubjects(store));
   const processor = createProcessor(
-    { config, store, queue, registries: opts.registries, layerCache, scan: opts.scan, logger, metrics },
+    {
+      config,
+      store,
+      queue,
+      registries: opts.registries,
+      layerCache,
+      scan: opts.scan,
+      logger,
+      metrics,
+      verdictIndex,
+    },
     () => worker,
   );
   const worker: Worker<JobData, JobOutcome> = new Worker<JobData, JobOutcome>(SCAN_QUEUE, processor, {
@@ -65,7 +80,7 @@ export async function startScannerWorker(opts: ScannerWorkerOptions): Promise<Sc
   );
   // Jobs BullMQ fails without our processor (stalled more than maxStalledCount times) still end
   // `failed` in the store, with the reason.
-  recordUnprocessedFailures(worker, { store, logger, metrics });
+  recordUnprocessedFailures(worker, { store, logger, metrics, verdictIndex });
   await worker.waitUntilReady();
   logger.info({ concurrency: config.worker.concurrency, queue: SCAN_QUEUE }, 'scanner worker started');
 

@@ -56,6 +56,11 @@ export default fp(
         !isForwarded(req.headers)
       )
         return;
+      // A client certificate the TLS layer verified against the configured client CA.
+      if (access === 'read-or-client-cert' && hasVerifiedClientCert(req.socket)) {
+        req.scopes = ['read'];
+        return;
+      }
       if (tokens.length === 0) {
         req.scopes = ['read', 'scan', 'admin'];
         return;
@@ -74,12 +79,23 @@ export default fp(
         );
       }
       req.scopes = tokens[i]!.scopes;
-      if (!(req.scopes as string[]).includes(access) && !req.scopes.includes('admin'))
-        throw new RecipeError('forbidden', `this token lacks the ${access} scope`);
+      const scope: Scope =
+        access === 'read-or-client-cert' ? 'read' : access === 'local-or-admin' ? 'admin' : access;
+      if (!req.scopes.includes(scope) && !req.scopes.includes('admin'))
+        throw new RecipeError('forbidden', `this token lacks the ${scope} scope`);
     });
   },
   { name: 'auth', fastify: '5.x', dependencies: ['services'] },
 );
+
+/**
+ * Whether the connection is TLS and its peer presented a certificate that verified against the
+ * server's client CA (`tls.clientCaFile`; Node sets `authorized` only then).
+ */
+export function hasVerifiedClientCert(socket: unknown): boolean {
+  const s = socket as { encrypted?: boolean; authorized?: boolean } | undefined;
+  return s?.encrypted === true && s.authorized === true;
+}
 
 /** Whether a socket's peer address is loopback (127/8, ::1, IPv4-mapped 127/8). */
 export function isLoopbackAddress(addr: string | undefined): boolean {

@@ -9,6 +9,7 @@ import fp from 'fastify-plugin';
 import { MemorySampleStore, MetricsRegistry, renderFamilies } from '../../../shared/metrics/registry.js';
 import { RedisSampleStore } from '../../../shared/metrics/redis-sample-store.js';
 import { scanMetricDefinitions } from '../../../shared/metrics/scan-metrics.js';
+import { recordPolicyGauges } from '../../../shared/metrics/policy-metrics.js';
 import { SCAN_STATES } from '../../../shared/store/recipe-store.js';
 import { PROBLEM_CONTENT_TYPE } from '../problem.js';
 import { withDeadline } from '../../../shared/store/deadline.js';
@@ -121,6 +122,7 @@ export default fp(
             { state: s },
             (await withDeadline(app.store.findByState(s, { limit: 1 }), ms, 'store')).total,
           );
+        await withDeadline(recordPolicyGauges(r, app.verdictIndex), ms, 'store');
         up.set({ dependency: 'redis' }, 1);
       } catch (err) {
         app.log.warn({ err: (err as Error).message }, 'metrics: could not read the queue or the store');

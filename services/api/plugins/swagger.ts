@@ -24,6 +24,8 @@ const ACCESS_TEXT: Record<string, string> = {
   scan: 'Needs an API token with the `scan` scope (or `admin`).',
   admin: 'Needs an API token with the `admin` scope.',
   'local-or-admin': 'Open to loopback clients; others need an API token with the `admin` scope.',
+  'read-or-client-cert':
+    'Needs an API token with the `read` scope (or `admin`), or a TLS client certificate signed by the configured client CA (mutual TLS).',
 };
 
 type Schema = Record<string, unknown>;
@@ -67,6 +69,9 @@ export default fp(
           { name: 'images', description: 'Images by scan state' },
           { name: 'diff', description: 'What changed between two images' },
           { name: 'scans', description: 'Scan requests and their state' },
+          { name: 'verdicts', description: 'Allow or deny images by their recipes, under a policy' },
+          { name: 'policies', description: 'Stored policies' },
+          { name: 'admission', description: 'Kubernetes admission (a validating webhook)' },
           { name: 'webhooks', description: 'Push notifications from registries' },
           { name: 'health', description: 'Liveness and readiness' },
           { name: 'metrics', description: 'Prometheus metrics' },
@@ -79,7 +84,13 @@ export default fp(
         const s = { ...(schema as Schema) };
         s['x-access'] = access;
         s.description = [s.description, ACCESS_TEXT[access]].filter(Boolean).join('\n\n');
-        if (access === 'read' || access === 'scan' || access === 'admin' || access === 'local-or-admin')
+        if (
+          access === 'read' ||
+          access === 'scan' ||
+          access === 'admin' ||
+          access === 'local-or-admin' ||
+          access === 'read-or-client-cert'
+        )
           s.security = [{ bearerAuth: [] }];
         else s.security = [];
         const r = problemResponses(s.response as Schema | undefined);
