@@ -14,7 +14,7 @@ import { startEmbeddedRedis, type EmbeddedRedis } from '../../shared/store/embed
 import { scanImage } from '../../shared/scan/scan-image.js';
 import { startScannerWorker, type ScannerWorker } from '../../workers/scanner/scanner-worker.js';
 import { basePinoOptions } from '../api/logger.js';
-import { startServer, type StartedServer } from '../api/server.js';
+import { assertListenable, startServer, type StartedServer } from '../api/server.js';
 
 export interface RunServiceOptions {
   api: boolean;
@@ -28,7 +28,11 @@ export async function runService(opts: RunServiceOptions, io: CliIO): Promise<nu
   if (env.GUIX_RECIPES_CONFIG && !isAbsolute(env.GUIX_RECIPES_CONFIG))
     env.GUIX_RECIPES_CONFIG = resolve(io.cwd, env.GUIX_RECIPES_CONFIG);
   const config = loadConfig({ env });
-  if (opts.api) assertSafeListen(config);
+  if (opts.api) {
+    assertSafeListen(config);
+    // The address first: a port held by another process must end us before any Redis or queue is touched.
+    await assertListenable(config);
+  }
 
   let embedded: EmbeddedRedis | undefined;
   const haveRedis =
@@ -52,14 +56,16 @@ export async function runService(opts: RunServiceOptions, io: CliIO): Promise<nu
   let server: StartedServer | undefined;
   let worker: ScannerWorker | undefined;
   try {
-    if (opts.workers) worker = await startScannerWorker({ config, registries, scan: scanImage, logger });
+    // The API before the workers: if listening fails after all, no worker has taken a job.
     if (opts.api) {
       server = await startServer({ config, registries });
       io.stderr.write(`guix-recipes: listening on ${server.url}\n`);
     }
+    if (opts.workers) worker = await startScannerWorker({ config, registries, scan: scanImage, logger });
   } catch (err) {
     await worker?.close(0).catch(() => {});
     await server?.close().catch(() => {});
+    await registries.close().catch(() => {});
     await embedded?.stop();
     throw err;
   }
