@@ -6,7 +6,7 @@
  */
 import { isAbsolute, resolve } from 'node:path';
 import closeWithGrace from 'close-with-grace';
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
 import type { CliIO } from './cli-io.js';
 import { assertSafeListen, loadConfig } from '../../shared/config/load-config.js';
 import { createRegistryAccess } from '../../shared/config/registry-access.js';
@@ -35,6 +35,10 @@ export async function runService(opts: RunServiceOptions, io: CliIO): Promise<nu
   }
 
   let embedded: EmbeddedRedis | undefined;
+  let logger: Logger | undefined;
+  // Set when the embedded redis-server is gone for good: the process then exits non-zero.
+  let fatal: Error | undefined;
+  let shutdown: (() => void) | undefined;
   const haveRedis =
     config.redis.url !== undefined ||
     config.redis.cluster !== undefined ||
@@ -44,6 +48,12 @@ export async function runService(opts: RunServiceOptions, io: CliIO): Promise<nu
       dir: config.redis.embeddedDir,
       cwd: io.cwd,
       ...(io.signal ? { signal: io.signal } : {}),
+      onEvent: (m) => (logger ? logger.warn(m) : io.stderr.write(`guix-recipes: ${m}\n`)),
+      onGiveUp: (err) => {
+        fatal = err;
+        io.stderr.write(`guix-recipes: ${err.message}\n`);
+        shutdown?.();
+      },
     });
     config.redis.url = embedded.url;
     io.stderr.write(
@@ -51,17 +61,19 @@ export async function runService(opts: RunServiceOptions, io: CliIO): Promise<nu
     );
   }
 
-  const logger = pino(basePinoOptions(config));
+  const log = pino(basePinoOptions(config));
+  logger = log;
   const registries = createRegistryAccess(config);
   let server: StartedServer | undefined;
   let worker: ScannerWorker | undefined;
   try {
     // The API before the workers: if listening fails after all, no worker has taken a job.
     if (opts.api) {
-      server = await startServer({ config, registries });
+      const own = embedded;
+      server = await startServer({ config, registries, ...(own ? { liveness: () => own.trouble() } : {}) });
       io.stderr.write(`guix-recipes: listening on ${server.url}\n`);
     }
-    if (opts.workers) worker = await startScannerWorker({ config, registries, scan: scanImage, logger });
+    if (opts.workers) worker = await startScannerWorker({ config, registries, scan: scanImage, logger: log });
   } catch (err) {
     await worker?.close(0).catch(() => {});
     await server?.close().catch(() => {});
@@ -69,20 +81,25 @@ export async function runService(opts: RunServiceOptions, io: CliIO): Promise<nu
     await embedded?.stop();
     throw err;
   }
+  if (fatal) throw fatal;
 
   const grace = config.http.shutdownGraceMs;
   await new Promise<void>(() => {
-    closeWithGrace(
-      { delay: grace + 10000, logger: { error: (m: unknown) => logger.error(m) } },
+    const handle = closeWithGrace(
+      { delay: grace + 10000, logger: { error: (m: unknown) => log.error(m) } },
       async ({ signal, err }) => {
-        if (err) logger.error({ err }, 'fatal error: shutting down');
-        else logger.info({ signal }, 'shutting down');
-        await server?.close().catch((e: unknown) => logger.warn({ err: e }, 'closing the API'));
-        await worker?.close(grace).catch((e: unknown) => logger.warn({ err: e }, 'closing the workers'));
+        if (err) log.error({ err }, 'fatal error: shutting down');
+        else if (fatal) log.error({ err: fatal.message }, 'shutting down');
+        else log.info({ signal }, 'shutting down');
+        await server?.close().catch((e: unknown) => log.warn({ err: e }, 'closing the API'));
+        await worker?.close(grace).catch((e: unknown) => log.warn({ err: e }, 'closing the workers'));
         if (!worker) await registries.close().catch(() => {});
         await embedded?.stop();
+        // close-with-grace exits 1 when this throws (0 otherwise).
+        if (fatal) throw fatal;
       },
     );
+    shutdown = () => void handle.close();
   });
   return 0;
 }
