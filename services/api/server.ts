@@ -80,7 +80,7 @@ export async function startServer(deps: AppOptions): Promise<StartedServer> {
   return { app: fastify, url: address, close: () => fastify.close() };
 }
 
-function listenError(config: Config, err: unknown): unknown {
+function listenError(config: Config, err: unknown): Error {
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
   const where = `${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}`;
   if (code === 'EADDRINUSE')
@@ -89,7 +89,7 @@ function listenError(config: Config, err: unknown): unknown {
     });
   if (code === 'EACCES' || code === 'EADDRNOTAVAIL')
     return new RecipeError('unavailable', `cannot listen on ${where}: ${code}`, { cause: err });
-  return err;
+  return err instanceof Error ? err : new Error(String(err));
 }
 
 /**

@@ -172,10 +172,14 @@ export const ConfigSchema = Type.Object(
         concurrency: Type.Integer({ minimum: 1, maximum: 256, default: 2 }),
         /** Deadline of one scan (the job then fails with `timeout` and is retried). */
         jobTimeoutMs: Type.Integer({ minimum: 1000, default: 600000 }),
-        /** Lock held on an active job; a worker that dies loses it after this long and the job is recovered. */
-        lockDurationMs: Type.Integer({ minimum: 500, default: 30000 }),
-        /** How often workers look for jobs whose lock expired (stalled). */
-        stalledIntervalMs: Type.Integer({ minimum: 500, default: 30000 }),
+        /**
+         * Lock held on an active job, renewed every quarter to half of it while the scan runs (and
+         * the heartbeat written every third); a worker that dies loses it after at most this long.
+         * A live worker loses it only if its event loop stalls for about half of it.
+         */
+        lockDurationMs: Type.Integer({ minimum: 500, default: 15000 }),
+        /** How often workers look for jobs whose lock expired (stalled): recovery within lockDurationMs + this. */
+        stalledIntervalMs: Type.Integer({ minimum: 500, default: 5000 }),
         /** Times a job may stall before it fails. */
         maxStalledCount: Type.Integer({ minimum: 0, default: 2 }),
         /** Read layers even when the image config does not look like Guix. */
