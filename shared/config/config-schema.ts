@@ -163,6 +163,13 @@ export const ConfigSchema = Type.Object(
         backoffMs: Type.Integer({ minimum: 0, default: 5000 }),
         /** How long failed jobs are kept (their ids block re-adding until retried or expired), in seconds. */
         keepFailedSeconds: Type.Integer({ minimum: 0, default: 604800 }),
+        /**
+         * How long completed scan jobs are kept, in seconds: within it, more pushes of the digest
+         * (whose tag, if any, still points at it) add nothing. 0: removed at once.
+         */
+        keepCompletedSeconds: Type.Integer({ minimum: 0, default: 3600 }),
+        /** Completed scan jobs kept at most (memory bound), the oldest removed first. */
+        keepCompletedCount: Type.Integer({ minimum: 0, default: 10000 }),
       },
       { additionalProperties: false, default: {} },
     ),
