@@ -12,6 +12,7 @@ import { RecipeError } from '../../shared/errors.js';
 import app, { type AppOptions } from './app.js';
 import { loggerOptions } from './logger.js';
 import { requestLogController } from './plugins/request-log.js';
+import { edgeOptions } from './http-edge.js';
 
 function readPem(path: string, what: string): Buffer {
   try {
@@ -24,6 +25,7 @@ function readPem(path: string, what: string): Buffer {
 /** Fastify server options from configuration (timeouts, HTTPS, logger). */
 export function serverOptions(config: Config): FastifyServerOptions & { https?: unknown } {
   const o: FastifyServerOptions & { https?: unknown } = {
+    ...edgeOptions(),
     logger: loggerOptions(config),
     // plugins/request-log.ts writes one line per request instead.
     logController: requestLogController(),

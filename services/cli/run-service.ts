@@ -6,7 +6,7 @@
  */
 import { isAbsolute, resolve } from 'node:path';
 import closeWithGrace from 'close-with-grace';
-import { pino, type Logger } from 'pino';
+import { pino } from 'pino';
 import type { CliIO } from './cli-io.js';
 import { assertSafeListen, loadConfig } from '../../shared/config/load-config.js';
 import { createRegistryAccess } from '../../shared/config/registry-access.js';
@@ -35,7 +35,7 @@ export async function runService(opts: RunServiceOptions, io: CliIO): Promise<nu
   }
 
   let embedded: EmbeddedRedis | undefined;
-  let logger: Logger | undefined;
+  const log = pino(basePinoOptions(config));
   // Set when the embedded redis-server is gone for good: the process then exits non-zero.
   let fatal: Error | undefined;
   let shutdown: (() => void) | undefined;
@@ -48,7 +48,7 @@ export async function runService(opts: RunServiceOptions, io: CliIO): Promise<nu
       dir: config.redis.embeddedDir,
       cwd: io.cwd,
       ...(io.signal ? { signal: io.signal } : {}),
-      onEvent: (m) => (logger ? logger.warn(m) : io.stderr.write(`guix-recipes: ${m}\n`)),
+      onEvent: (m) => log.warn(m),
       onGiveUp: (err) => {
         fatal = err;
         io.stderr.write(`guix-recipes: ${err.message}\n`);
@@ -61,8 +61,6 @@ export async function runService(opts: RunServiceOptions, io: CliIO): Promise<nu
     );
   }
 
-  const log = pino(basePinoOptions(config));
-  logger = log;
   const registries = createRegistryAccess(config);
   let server: StartedServer | undefined;
   let worker: ScannerWorker | undefined;

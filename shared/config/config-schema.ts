@@ -145,11 +145,28 @@ export const ConfigSchema = Type.Object(
       {
         /** Largest JSON body of the non-webhook routes, in bytes. */
         bodyLimitBytes: Type.Integer({ minimum: 1024, default: 65536 }),
+        /**
+         * A body over its limit is answered 413 once the client has sent it all, read and thrown
+         * away up to this many bytes (and 10 s); past that the connection is closed under it.
+         */
+        drainLimitBytes: Type.Integer({ minimum: 0, default: 67108864 }),
         connectionTimeoutMs: Type.Integer({ minimum: 0, default: 30000 }),
         requestTimeoutMs: Type.Integer({ minimum: 0, default: 30000 }),
         keepAliveTimeoutMs: Type.Integer({ minimum: 0, default: 72000 }),
         /** How long a graceful shutdown may take before the process exits anyway. */
         shutdownGraceMs: Type.Integer({ minimum: 0, default: 30000 }),
+        /** The request log under load: every 5xx and slow request, a sample of the others, a summary. */
+        requestLog: Type.Object(
+          {
+            /** Ordinary (not 5xx, not slow) request lines written at most per second. */
+            linesPerSecond: Type.Integer({ minimum: 0, default: 50 }),
+            /** Requests that took this many ms or more are always logged. */
+            slowMs: Type.Integer({ minimum: 0, default: 1000 }),
+            /** How often at most the requests left out are summarised in one line, in ms. */
+            summaryIntervalMs: Type.Integer({ minimum: 100, default: 10000 }),
+          },
+          { additionalProperties: false, default: {} },
+        ),
       },
       { additionalProperties: false, default: {} },
     ),
@@ -200,9 +217,9 @@ export const ConfigSchema = Type.Object(
         {
           enabled: Type.Boolean({ default: true }),
           /** Requests a token may make at once after a quiet period. */
-          burst: Type.Integer({ minimum: 1, default: 60 }),
-          /** Steady rate per token, requests per second (per API process). */
-          perSecond: Type.Number({ exclusiveMinimum: 0, default: 10 }),
+          burst: Type.Integer({ minimum: 1, default: 2000 }),
+          /** Steady rate per token, requests per second (per API process): an admission webhook's reads fit. */
+          perSecond: Type.Number({ exclusiveMinimum: 0, default: 1000 }),
           /**
            * Failed authentications (401: wrong or missing API token, wrong webhook secret) per
            * client address (the socket's; IPv6 per /64). Past the burst, every request from that
