@@ -44,7 +44,9 @@ interface Answer {
 
 /**
  * One request on a fresh connection. `body`: the bytes, or a count of filler bytes written in 64 KiB
- * chunks as fast as the socket takes them (a client uploading).
+ * chunks as fast as the socket takes them (a client uploading). Resolves once the answer is read
+ * AND the whole body was handed to the socket; any socket error (EPIPE, ECONNRESET), even after the
+ * answer, rejects: that is what a client uploading sees as a broken pipe.
  */
 function send(
   method: string,
@@ -56,13 +58,30 @@ function send(
   const bodyBytes = Buffer.isBuffer(body) ? body.length : body;
   return new Promise((resolve, reject) => {
     const req = request({ host: '127.0.0.1', port, method, path, headers, agent: false });
+    let answer: Answer | undefined;
+    let finished = false;
+    let failed = false;
+    const settle = (): void => {
+      // A moment after both, for a late reset to show.
+      if (answer && finished && !failed) setTimeout(() => (failed ? undefined : resolve(answer!)), 100);
+    };
     req.on('response', (res) => {
-      let body = '';
+      let text = '';
       res.setEncoding('utf8');
-      res.on('data', (d: string) => (body += d));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+      res.on('data', (d: string) => (text += d));
+      res.on('end', () => {
+        answer = { status: res.statusCode ?? 0, headers: res.headers, body: text };
+        settle();
+      });
     });
-    req.on('error', reject);
+    req.on('finish', () => {
+      finished = true;
+      settle();
+    });
+    req.on('error', (err) => {
+      failed = true;
+      reject(err);
+    });
     let sent = 0;
     const write = (): void => {
       while (sent < bodyBytes) {
