@@ -118,9 +118,14 @@ async function spawnServer(
   timeoutMs: number,
 ): Promise<ChildProcess> {
   const child: ChildProcess = spawn('redis-server', serverArgs(socket, dir), { cwd, stdio: 'ignore' });
-  child.on('error', () => {});
+  let spawnError: Error | undefined;
+  child.on('error', (err) => (spawnError = err));
   const deadline = Date.now() + timeoutMs;
   for (;;) {
+    if (spawnError)
+      throw new RecipeError('unavailable', `cannot run redis-server: ${spawnError.message}`, {
+        cause: spawnError,
+      });
     if (child.exitCode !== null || child.signalCode !== null)
       throw new RecipeError(
         'unavailable',
