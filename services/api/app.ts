@@ -13,6 +13,7 @@ import scanRoutes from './routes/scans.js';
 import recipeRoutes from './routes/recipes.js';
 import webhookRoutes from './routes/webhooks.js';
 import { loggerOptions } from './logger.js';
+import { edgeOptions } from './http-edge.js';
 import swagger from './plugins/swagger.js';
 import rateLimit from './plugins/rate-limit.js';
 import metrics from './plugins/metrics.js';
@@ -30,6 +31,9 @@ export type AppOptions = ServiceDeps;
 /** The whole API. Register it with the deps (config, and optionally redis, queue, registries). */
 export const app = fp<AppOptions>(
   async (fastify, opts) => {
+    // JSON only: a text/plain body is 415, not a string that fails the schema (webhook routes
+    // take every type themselves).
+    fastify.removeContentTypeParser('text/plain');
     await fastify.register(services, opts);
     await fastify.register(policies);
     await fastify.register(errors);
@@ -60,6 +64,7 @@ export async function buildApp(
   server: FastifyServerOptions = {},
 ): Promise<FastifyInstance> {
   const fastify = Fastify({
+    ...edgeOptions(),
     logger: loggerOptions(opts.config),
     logController: requestLogController(),
     ...server,

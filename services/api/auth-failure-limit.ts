@@ -1,17 +1,19 @@
 /**
  * The limit of failed authentications per client, so API tokens and webhook secrets cannot be
- * guessed at line rate: the per-token rate limit (plugins/rate-limit.ts) runs only once a token
- * is known, and a wrong one is refused before it.
+ * guessed at line rate without it showing: the per-token rate limit (plugins/rate-limit.ts) runs
+ * only once a token is known, and a wrong one is refused before it.
  *
  * Each client address (the TCP peer: `trustProxy` stays off, so forwarding headers cannot pick
  * another client's bucket; IPv6 counted per /64, what one host usually holds) has a token bucket
- * of `burst` failures refilled at `perSecond`. Every 401 of a route that checks credentials
- * (API tokens, webhook secrets) takes one. While the bucket holds less than one, every request
- * from that address to such a route is answered 429 problem+json (code `rate-limited`) with
- * Retry-After, the right credentials included, without being checked or counted; open routes stay
- * open. A success resets nothing (a client holding one valid token cannot reset its guessing of
- * others). Per API process, in memory; at most `maxClients` addresses are tracked, the least
- * recently seen forgotten first.
+ * of `burst` failures refilled at `perSecond`. The credential is always checked first (in constant
+ * time): a right one is accepted whatever the address's bucket holds, so a client sharing the
+ * address (the registry on the same host, behind the same NAT or proxy) is never locked out by
+ * someone else's failures. Only a wrong or missing one meets the limit: while the bucket holds at
+ * least one, the attempt takes one and is answered 401; once it is empty, wrong attempts are
+ * answered 429 problem+json (code `rate-limited`) with Retry-After, uncounted, until it refills.
+ * Open routes stay open. A success resets nothing (a client holding one valid token cannot reset its
+ * guessing of others). Per API process, in memory; at most `maxClients` addresses are tracked, the
+ * least recently seen forgotten first.
  */
 import { isIP } from 'node:net';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -54,20 +56,22 @@ export class AuthFailureLimit {
     });
   }
 
-  /** When the request's client is over its limit: answer 429 and return true (the caller returns the reply). */
-  refuse(req: FastifyRequest, reply: FastifyReply): boolean {
-    if (!this.settings.enabled) return false;
-    const r = this.#buckets.peek(clientKey(req.socket.remoteAddress));
-    if (r.allowed) return false;
-    this.refused++;
-    replyRateLimited(req, reply, r.retryAfterMs, 'too many failed authentications from this address');
-    return true;
-  }
-
-  /** Count one failed authentication of the request's client. */
-  recordFailure(req: FastifyRequest): void {
+  /**
+   * A failed authentication of the request's client (call it only once the credential was checked
+   * and found wrong or missing). Within the address's budget: counted, false (the caller answers
+   * 401). Over it: answered 429, not counted, true (the caller returns the reply).
+   */
+  fail(req: FastifyRequest, reply: FastifyReply): boolean {
+    if (this.settings.enabled) {
+      const r = this.#buckets.take(clientKey(req.socket.remoteAddress));
+      if (!r.allowed) {
+        this.refused++;
+        replyRateLimited(req, reply, r.retryAfterMs, 'too many failed authentications from this address');
+        return true;
+      }
+    }
     this.failures++;
-    if (this.settings.enabled) this.#buckets.take(clientKey(req.socket.remoteAddress));
+    return false;
   }
 
   /** Client addresses tracked now. */

@@ -73,7 +73,7 @@ export function replyRateLimited(
 ): FastifyReply {
   const seconds = Math.max(1, Math.ceil(retryAfterMs / 1000));
   const e = new RecipeError('rate-limited', `${why}: try again in ${seconds} s`, { retryAfterMs });
-  req.log.info({ code: e.code, retryAfterS: seconds }, why);
+  req.log.debug({ code: e.code, retryAfterS: seconds }, why);
   return reply
     .code(429)
     .header('retry-after', String(seconds))

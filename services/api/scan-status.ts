@@ -20,6 +20,7 @@ export function scanStatus(rec: ImageRecord, attemptsMade?: number): ScanStatus 
     links: { self: `/v1/scans/${rec.id}`, recipe: `/v1/recipes/${rec.digest}` },
     ...(rec.kind ? { kind: rec.kind } : {}),
     ...(rec.error ? { error: rec.error } : {}),
+    ...(rec.heartbeatAt ? { heartbeatAt: rec.heartbeatAt } : {}),
     ...(attemptsMade !== undefined ? { attemptsMade } : {}),
   };
 }

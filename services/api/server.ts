@@ -3,6 +3,7 @@
  * Refuses to listen beyond loopback with open routes (no API tokens) unless told so.
  */
 import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import Fastify from 'fastify';
 import type { Config } from '../../shared/config/config-schema.js';
@@ -11,6 +12,7 @@ import { RecipeError } from '../../shared/errors.js';
 import app, { type AppOptions } from './app.js';
 import { loggerOptions } from './logger.js';
 import { requestLogController } from './plugins/request-log.js';
+import { edgeOptions } from './http-edge.js';
 
 function readPem(path: string, what: string): Buffer {
   try {
@@ -23,6 +25,7 @@ function readPem(path: string, what: string): Buffer {
 /** Fastify server options from configuration (timeouts, HTTPS, logger). */
 export function serverOptions(config: Config): FastifyServerOptions & { https?: unknown } {
   const o: FastifyServerOptions & { https?: unknown } = {
+    ...edgeOptions(),
     logger: loggerOptions(config),
     // plugins/request-log.ts writes one line per request instead.
     logController: requestLogController(),
@@ -68,6 +71,41 @@ export async function startServer(deps: AppOptions): Promise<StartedServer> {
     );
   if (config.webhooks.secret === undefined && !config.registries.some((r) => r.webhook?.secret))
     fastify.log.warn('no webhook secret configured: webhooks answer 401 (set GUIX_RECIPES_WEBHOOK_SECRET)');
-  const address = await fastify.listen({ host: config.host, port: config.port });
+  let address: string;
+  try {
+    address = await fastify.listen({ host: config.host, port: config.port });
+  } catch (err) {
+    // Its Redis connections and queue are open already: close them, or the process lives on.
+    await fastify.close().catch(() => {});
+    throw listenError(config, err);
+  }
   return { app: fastify, url: address, close: () => fastify.close() };
+}
+
+function listenError(config: Config, err: unknown): Error {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  const where = `${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}`;
+  if (code === 'EADDRINUSE')
+    return new RecipeError('unavailable', `cannot listen on ${where}: the address is in use (EADDRINUSE)`, {
+      cause: err,
+    });
+  if (code === 'EACCES' || code === 'EADDRNOTAVAIL')
+    return new RecipeError('unavailable', `cannot listen on ${where}: ${code}`, { cause: err });
+  return err instanceof Error ? err : new Error(String(err));
+}
+
+/**
+ * Bind the API's address and let it go again: run before anything else starts (the embedded Redis,
+ * the workers), so a port another process holds ends the process at once, having touched nothing.
+ * Port 0 (any free port) cannot be taken and is not checked.
+ */
+export async function assertListenable(config: Config): Promise<void> {
+  if (config.port === 0) return;
+  const probe = createServer();
+  await new Promise<void>((resolve, reject) => {
+    probe.once('error', (err) => reject(listenError(config, err)));
+    probe.listen({ host: config.host, port: config.port, exclusive: true }, () =>
+      probe.close(() => resolve()),
+    );
+  });
 }

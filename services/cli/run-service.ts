@@ -14,7 +14,7 @@ import { startEmbeddedRedis, type EmbeddedRedis } from '../../shared/store/embed
 import { scanImage } from '../../shared/scan/scan-image.js';
 import { startScannerWorker, type ScannerWorker } from '../../workers/scanner/scanner-worker.js';
 import { basePinoOptions } from '../api/logger.js';
-import { startServer, type StartedServer } from '../api/server.js';
+import { assertListenable, startServer, type StartedServer } from '../api/server.js';
 
 export interface RunServiceOptions {
   api: boolean;
@@ -28,9 +28,17 @@ export async function runService(opts: RunServiceOptions, io: CliIO): Promise<nu
   if (env.GUIX_RECIPES_CONFIG && !isAbsolute(env.GUIX_RECIPES_CONFIG))
     env.GUIX_RECIPES_CONFIG = resolve(io.cwd, env.GUIX_RECIPES_CONFIG);
   const config = loadConfig({ env });
-  if (opts.api) assertSafeListen(config);
+  if (opts.api) {
+    assertSafeListen(config);
+    // The address first: a port held by another process must end us before any Redis or queue is touched.
+    await assertListenable(config);
+  }
 
   let embedded: EmbeddedRedis | undefined;
+  const log = pino(basePinoOptions(config));
+  // Set when the embedded redis-server is gone for good: the process then exits non-zero.
+  let fatal: Error | undefined;
+  let shutdown: (() => void) | undefined;
   const haveRedis =
     config.redis.url !== undefined ||
     config.redis.cluster !== undefined ||
@@ -40,6 +48,12 @@ export async function runService(opts: RunServiceOptions, io: CliIO): Promise<nu
       dir: config.redis.embeddedDir,
       cwd: io.cwd,
       ...(io.signal ? { signal: io.signal } : {}),
+      onEvent: (m) => log.warn(m),
+      onGiveUp: (err) => {
+        fatal = err;
+        io.stderr.write(`guix-recipes: ${err.message}\n`);
+        shutdown?.();
+      },
     });
     config.redis.url = embedded.url;
     io.stderr.write(
@@ -47,36 +61,43 @@ export async function runService(opts: RunServiceOptions, io: CliIO): Promise<nu
     );
   }
 
-  const logger = pino(basePinoOptions(config));
   const registries = createRegistryAccess(config);
   let server: StartedServer | undefined;
   let worker: ScannerWorker | undefined;
   try {
-    if (opts.workers) worker = await startScannerWorker({ config, registries, scan: scanImage, logger });
+    // The API before the workers: if listening fails after all, no worker has taken a job.
     if (opts.api) {
-      server = await startServer({ config, registries });
+      const own = embedded;
+      server = await startServer({ config, registries, ...(own ? { liveness: () => own.trouble() } : {}) });
       io.stderr.write(`guix-recipes: listening on ${server.url}\n`);
     }
+    if (opts.workers) worker = await startScannerWorker({ config, registries, scan: scanImage, logger: log });
   } catch (err) {
     await worker?.close(0).catch(() => {});
     await server?.close().catch(() => {});
+    await registries.close().catch(() => {});
     await embedded?.stop();
     throw err;
   }
+  if (fatal) throw fatal;
 
   const grace = config.http.shutdownGraceMs;
   await new Promise<void>(() => {
-    closeWithGrace(
-      { delay: grace + 10000, logger: { error: (m: unknown) => logger.error(m) } },
+    const handle = closeWithGrace(
+      { delay: grace + 10000, logger: { error: (m: unknown) => log.error(m) } },
       async ({ signal, err }) => {
-        if (err) logger.error({ err }, 'fatal error: shutting down');
-        else logger.info({ signal }, 'shutting down');
-        await server?.close().catch((e: unknown) => logger.warn({ err: e }, 'closing the API'));
-        await worker?.close(grace).catch((e: unknown) => logger.warn({ err: e }, 'closing the workers'));
+        if (err) log.error({ err }, 'fatal error: shutting down');
+        else if (fatal) log.error({ err: fatal.message }, 'shutting down');
+        else log.info({ signal }, 'shutting down');
+        await server?.close().catch((e: unknown) => log.warn({ err: e }, 'closing the API'));
+        await worker?.close(grace).catch((e: unknown) => log.warn({ err: e }, 'closing the workers'));
         if (!worker) await registries.close().catch(() => {});
         await embedded?.stop();
+        // close-with-grace exits 1 when this throws (0 otherwise).
+        if (fatal) throw fatal;
       },
     );
+    shutdown = () => void handle.close();
   });
   return 0;
 }

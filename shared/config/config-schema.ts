@@ -145,11 +145,28 @@ export const ConfigSchema = Type.Object(
       {
         /** Largest JSON body of the non-webhook routes, in bytes. */
         bodyLimitBytes: Type.Integer({ minimum: 1024, default: 65536 }),
+        /**
+         * A body over its limit is answered 413 once the client has sent it all, read and thrown
+         * away up to this many bytes (and 10 s); past that the connection is closed under it.
+         */
+        drainLimitBytes: Type.Integer({ minimum: 0, default: 67108864 }),
         connectionTimeoutMs: Type.Integer({ minimum: 0, default: 30000 }),
         requestTimeoutMs: Type.Integer({ minimum: 0, default: 30000 }),
         keepAliveTimeoutMs: Type.Integer({ minimum: 0, default: 72000 }),
         /** How long a graceful shutdown may take before the process exits anyway. */
         shutdownGraceMs: Type.Integer({ minimum: 0, default: 30000 }),
+        /** The request log under load: every 5xx and slow request, a sample of the others, a summary. */
+        requestLog: Type.Object(
+          {
+            /** Ordinary (not 5xx, not slow) request lines written at most per second. */
+            linesPerSecond: Type.Integer({ minimum: 0, default: 50 }),
+            /** Requests that took this many ms or more are always logged. */
+            slowMs: Type.Integer({ minimum: 0, default: 1000 }),
+            /** How often at most the requests left out are summarised in one line, in ms. */
+            summaryIntervalMs: Type.Integer({ minimum: 100, default: 10000 }),
+          },
+          { additionalProperties: false, default: {} },
+        ),
       },
       { additionalProperties: false, default: {} },
     ),
@@ -163,6 +180,13 @@ export const ConfigSchema = Type.Object(
         backoffMs: Type.Integer({ minimum: 0, default: 5000 }),
         /** How long failed jobs are kept (their ids block re-adding until retried or expired), in seconds. */
         keepFailedSeconds: Type.Integer({ minimum: 0, default: 604800 }),
+        /**
+         * How long completed scan jobs are kept, in seconds: within it, more pushes of the digest
+         * (whose tag, if any, still points at it) add nothing. 0: removed at once.
+         */
+        keepCompletedSeconds: Type.Integer({ minimum: 0, default: 3600 }),
+        /** Completed scan jobs kept at most (memory bound), the oldest removed first. */
+        keepCompletedCount: Type.Integer({ minimum: 0, default: 10000 }),
       },
       { additionalProperties: false, default: {} },
     ),
@@ -172,10 +196,14 @@ export const ConfigSchema = Type.Object(
         concurrency: Type.Integer({ minimum: 1, maximum: 256, default: 2 }),
         /** Deadline of one scan (the job then fails with `timeout` and is retried). */
         jobTimeoutMs: Type.Integer({ minimum: 1000, default: 600000 }),
-        /** Lock held on an active job; a worker that dies loses it after this long and the job is recovered. */
-        lockDurationMs: Type.Integer({ minimum: 500, default: 30000 }),
-        /** How often workers look for jobs whose lock expired (stalled). */
-        stalledIntervalMs: Type.Integer({ minimum: 500, default: 30000 }),
+        /**
+         * Lock held on an active job, renewed every quarter to half of it while the scan runs (and
+         * the heartbeat written every third); a worker that dies loses it after at most this long.
+         * A live worker loses it only if its event loop stalls for about half of it.
+         */
+        lockDurationMs: Type.Integer({ minimum: 500, default: 15000 }),
+        /** How often workers look for jobs whose lock expired (stalled): recovery within lockDurationMs + this. */
+        stalledIntervalMs: Type.Integer({ minimum: 500, default: 5000 }),
         /** Times a job may stall before it fails. */
         maxStalledCount: Type.Integer({ minimum: 0, default: 2 }),
         /** Read layers even when the image config does not look like Guix. */
@@ -222,9 +250,9 @@ export const ConfigSchema = Type.Object(
         {
           enabled: Type.Boolean({ default: true }),
           /** Requests a token may make at once after a quiet period. */
-          burst: Type.Integer({ minimum: 1, default: 60 }),
-          /** Steady rate per token, requests per second (per API process). */
-          perSecond: Type.Number({ exclusiveMinimum: 0, default: 10 }),
+          burst: Type.Integer({ minimum: 1, default: 2000 }),
+          /** Steady rate per token, requests per second (per API process): an admission webhook's reads fit. */
+          perSecond: Type.Number({ exclusiveMinimum: 0, default: 1000 }),
           /**
            * Failed authentications (401: wrong or missing API token, wrong webhook secret) per
            * client address (the socket's; IPv6 per /64). Past the burst, every request from that

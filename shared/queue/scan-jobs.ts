@@ -11,9 +11,13 @@
  * Re-adding work for the same image (docs/configuration.md, "Rescans"):
  *   - while a job with that id is waiting, delayed or running, adding it again is a no-op
  *     (BullMQ keeps the first job and its data);
- *   - completed jobs are removed at once (the store, not BullMQ, keeps results), so a later push
- *     enqueues again; the worker then reuses the stored, content-addressed result (same digest, same
- *     bytes, same recipe) and only re-resolves the tag, unless the job says `force`;
+ *   - completed scan jobs are kept `queue.keepCompletedSeconds` (at most `queue.keepCompletedCount`):
+ *     meanwhile more pushes of the digest add nothing, unless the push names a tag the store does
+ *     not record as pointing at that digest (the tag moved away and back: the job runs again to
+ *     re-resolve it). Afterwards a push enqueues again; the worker then reuses the stored,
+ *     content-addressed result (same digest, same bytes, same recipe) and only re-resolves the tag,
+ *     unless the job says `force`. Completed resolve jobs are removed at once: a tag-only push
+ *     always resolves the tag again;
  *   - failed jobs are kept `queue.keepFailedSeconds` so their reason can be read; a new push does not
  *     revive them, `force` (POST /v1/scans, admin retry) replaces them.
  */
@@ -109,12 +113,13 @@ export function jobSubject(data: JobData): string {
   return data.kind === 'scan' ? imageName(data) : tagName(data);
 }
 
-/** Attempts with exponential backoff; completed jobs removed, failed ones kept for a while. */
-export function jobOptions(q: Config['queue']): JobsOptions {
+/** Attempts with exponential backoff; completed scan jobs and failed jobs kept for a while. */
+export function jobOptions(q: Config['queue'], kind: JobData['kind'] = 'scan'): JobsOptions {
+  const keep = kind === 'scan' && q.keepCompletedSeconds > 0 && q.keepCompletedCount > 0;
   return {
     attempts: q.attempts,
     backoff: { type: 'exponential', delay: q.backoffMs },
-    removeOnComplete: true,
+    removeOnComplete: keep ? { age: q.keepCompletedSeconds, count: q.keepCompletedCount } : true,
     removeOnFail: { age: q.keepFailedSeconds },
   };
 }

@@ -39,32 +39,42 @@ export interface Submitted extends EnqueueResult {
   job: JobData;
 }
 
+/** Whether a completed job still stands for `data` (else it is replaced and the work runs again). */
+export type CompletedCovers = (data: JobData) => Promise<boolean>;
+
 /**
  * Add a job under its deterministic id. With `force`, a finished (failed or completed) job of the
- * same id is removed first so the work runs again. Redis trouble is `unavailable` (503).
+ * same id is removed first so the work runs again; a completed one is also replaced when
+ * `completedCovers` says it no longer stands for the new data. Redis trouble is `unavailable` (503).
  */
 export async function enqueue(
   queue: Queue,
   data: JobData,
   q: Config['queue'],
-  opts: { signal?: AbortSignal; deadlineMs?: number } = {},
+  opts: { signal?: AbortSignal; deadlineMs?: number; completedCovers?: CompletedCovers } = {},
 ): Promise<EnqueueResult> {
   opts.signal?.throwIfAborted();
-  return withDeadline(add(queue, data, q), opts.deadlineMs, 'the queue');
+  return withDeadline(add(queue, data, q, opts.completedCovers), opts.deadlineMs, 'the queue');
 }
 
-async function add(queue: Queue, data: JobData, q: Config['queue']): Promise<EnqueueResult> {
+async function add(
+  queue: Queue,
+  data: JobData,
+  q: Config['queue'],
+  completedCovers: CompletedCovers = async () => true,
+): Promise<EnqueueResult> {
   const id = jobId(data);
   try {
     const existing = await queue.getJob(id);
-    if (existing && data.force) {
+    if (existing) {
       const state = await existing.getState();
-      if (state === 'failed' || state === 'completed') await existing.remove();
-      else return { id, existed: true };
-    } else if (existing) {
-      return { id, existed: true };
+      const replace =
+        (data.force && (state === 'failed' || state === 'completed')) ||
+        (state === 'completed' && !(await completedCovers(data)));
+      if (!replace) return { id, existed: true };
+      await existing.remove();
     }
-    await queue.add(data.kind, data, { ...jobOptions(q), jobId: id });
+    await queue.add(data.kind, data, { ...jobOptions(q, data.kind), jobId: id });
     return { id, existed: false };
   } catch (err) {
     throw redisUnavailable(err);
@@ -86,7 +96,13 @@ export async function enqueueAndRecord(
 ): Promise<EnqueueResult> {
   const signal = opts.signal ? { signal: opts.signal } : {};
   const version = data.kind === 'scan' ? await store.stateVersion(data, signal) : undefined;
-  const r = await enqueue(queue, data, q, opts);
+  // A completed scan job stands for a push of its digest unless the push names a tag the store
+  // does not record as pointing there (the tag moved away and back): then the job runs again.
+  const completedCovers: CompletedCovers = async (d) =>
+    d.kind !== 'scan' ||
+    d.tag === undefined ||
+    (await store.getTag({ registry: d.registry, repository: d.repository, tag: d.tag }, signal)) === d.digest;
+  const r = await enqueue(queue, data, q, { ...opts, completedCovers });
   if (data.kind === 'scan' && !r.existed)
     await store.markQueued(data, { source: data.source, ifVersion: version ?? '0' }, signal);
   return r;

@@ -47,6 +47,12 @@ export interface ImageRecord {
   source?: string;
   createdAt: string;
   updatedAt: string;
+  /**
+   * ISO time a worker last said it is still scanning this image (set when it takes the job, then
+   * every third of `worker.lockDurationMs` while it runs; kept after). A `running` record whose
+   * heartbeat is older than the lock duration has lost its worker: the job is picked up again.
+   */
+  heartbeatAt?: string;
   /** Completed scans of this image (a pull event must never add one). */
   scans: number;
 }
@@ -146,6 +152,14 @@ if ARGV[8] == 'clear' then redis.call('HDEL', KEYS[1], 'error') elseif ARGV[8] ~
 return ARGV[1]
 `;
 
+// A worker's heartbeat: written only while the image is `running` (a late beat after the scan
+// ended must not touch a finished record's meaning); no version bump, it changes no state.
+const HEARTBEAT_LUA = `
+if redis.call('HGET', KEYS[1], 'state') ~= 'running' then return 0 end
+redis.call('HSET', KEYS[1], 'heartbeatAt', ARGV[1])
+return 1
+`;
+
 export class RecipeStore {
   readonly keys: StoreKeys;
 
@@ -232,10 +246,17 @@ export class RecipeStore {
     return id;
   }
 
-  /** A worker took the job. */
+  /** A worker took the job (its first heartbeat). */
   async markRunning(img: ImageRef, opts: Opts = {}): Promise<void> {
     await this.run(opts, () => this.redis.set(this.keys.scan(imageId(img)), imageName(img)));
     await this.setState(img, 'running', { force: true }, opts);
+    await this.heartbeat(img, opts);
+  }
+
+  /** The worker scanning `img` is alive: record the time (only while the record is `running`). */
+  async heartbeat(img: ImageRef, opts: Opts = {}): Promise<boolean> {
+    const r = await this.run(opts, () => this.redis.eval(HEARTBEAT_LUA, 1, this.keys.image(img), iso(now())));
+    return r === 1;
   }
 
   /** A running scan went back to the queue without failing (its worker shut down). */
@@ -492,6 +513,7 @@ export class RecipeStore {
     if (h.kind) rec.kind = h.kind as ResultKind;
     if (h.error) rec.error = JSON.parse(h.error) as StoredError;
     if (h.source) rec.source = h.source;
+    if (h.heartbeatAt) rec.heartbeatAt = h.heartbeatAt;
     return rec;
   }
 

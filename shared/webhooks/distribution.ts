@@ -4,7 +4,10 @@
  * The sender authenticates with the static `Authorization: Bearer <secret>` header configured in
  * the registry's `notifications.endpoints[].headers`. Only manifest pushes count; `target.url` and
  * `request.host` are never fetched (the host only selects among configured registries).
+ * Every event carries an `id` (a UUID) that the registry keeps when it retries an envelope: the
+ * delivery id is made of them, so a redelivered envelope is acknowledged and not queued again.
  */
+import { createHash } from 'node:crypto';
 import { RecipeError } from '../errors.js';
 import { isDigest } from '../content/digest.js';
 import { isImageManifestMediaType, isIndexMediaType } from '../content/media-types.js';
@@ -76,4 +79,15 @@ export const distributionSender: WebhookSender<'distribution'> = {
     return matchSecret(bearerToken(req.headers.authorization), secrets);
   },
   parse: parseDistributionEnvelope,
+  deliveryId(_req, body) {
+    if (!isObj(body) || !Array.isArray(body.events) || body.events.length === 0) return undefined;
+    const events = body.events as unknown[];
+    const ids = events
+      .map((e) => (isObj(e) ? str(e.id) : undefined))
+      .filter((x): x is string => x !== undefined && x !== '');
+    // An envelope with an event lacking its id cannot be told from another: no dedupe.
+    if (ids.length !== events.length) return undefined;
+    const joined = ids.join(',');
+    return joined.length <= 200 ? joined : `sha256:${createHash('sha256').update(joined).digest('hex')}`;
+  },
 };

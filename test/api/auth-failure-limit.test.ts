@@ -1,7 +1,7 @@
 /**
  * The failed-authentication limit (services/api/auth-failure-limit.ts): wrong API tokens and wrong
- * webhook secrets are counted per client address; past the burst every request from that address
- * to a credential-checking route is 429 (right credentials included) until the bucket refills.
+ * webhook secrets are counted per client address; past the burst every WRONG attempt from that
+ * address is 429 until the bucket refills, while right credentials from it are always accepted.
  * The API is built as the service builds it (buildApp, requests by inject with a socket address).
  */
 import { after, before, describe, test } from 'node:test';
@@ -63,7 +63,7 @@ const hook = (app: FastifyInstance, from: string, secret: string) =>
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 void describe('failed authentications per client address', () => {
-  void test('defaults: 10 wrong tokens, then 429 even with the right token; others unaffected', async () => {
+  void test('defaults: 10 wrong tokens, then wrong ones 429, right ones still accepted', async () => {
     assert.deepEqual(AUTH_FAILURE_LIMIT_DEFAULTS, {
       enabled: true,
       burst: 10,
@@ -77,7 +77,7 @@ void describe('failed authentications per client address', () => {
         const r = await get(app, A, i % 2 ? `guess-${i}-xxxxxxxx` : undefined);
         assert.equal(r.statusCode, 401, `failure ${i + 1}: ${r.body}`);
       }
-      const r = await get(app, A, READ);
+      const r = await get(app, A, 'guess-11-xxxxxxxx');
       assert.equal(r.statusCode, 429, r.body);
       assert.match(String(r.headers['content-type']), /^application\/problem\+json/);
       const p = r.json<{ code: string; status: number; detail: string }>();
@@ -85,42 +85,65 @@ void describe('failed authentications per client address', () => {
       assert.equal(p.status, 429);
       assert.match(p.detail, /failed authentications/);
       assert.equal(r.headers['retry-after'], '10', 'one failure refills in 10 s');
+      assert.equal((await get(app, A)).statusCode, 429, 'no token at all is a failing attempt too');
       // Forwarding headers do not make it someone else (trustProxy is off).
-      const fwd = await get(app, A, READ, {
+      const fwd = await get(app, A, 'guess-12-xxxxxxxx', {
         'x-forwarded-for': '203.0.113.99',
         forwarded: 'for=203.0.113.99',
       });
       assert.equal(fwd.statusCode, 429);
-      // The webhook routes check credentials too: refused before the secret is looked at.
-      assert.equal((await hook(app, A, SECRET)).statusCode, 429);
+      // The right credentials from the same address: accepted, on scope routes and webhooks alike.
+      assert.equal((await get(app, A, READ)).statusCode, 200);
+      assert.equal((await hook(app, A, SECRET)).statusCode, 200);
+      assert.equal((await hook(app, A, 'wrong-secret')).statusCode, 429, 'a wrong secret is limited');
       // Another client, open routes: unaffected.
-      assert.equal((await get(app, '198.51.100.8', READ)).statusCode, 200);
+      assert.equal((await get(app, '198.51.100.8', 'guess-xxxxxxxx')).statusCode, 401);
       assert.equal((await app.inject({ url: '/healthz', remoteAddress: A })).statusCode, 200);
       const m = await app.inject({
         url: '/metrics',
         remoteAddress: '127.0.0.1',
       });
-      assert.match(m.body, /^guix_recipes_auth_failures_total 10$/m);
-      assert.match(m.body, /^guix_recipes_auth_failures_limited_total 3$/m);
+      assert.match(m.body, /^guix_recipes_auth_failures_total 11$/m);
+      assert.match(m.body, /^guix_recipes_auth_failures_limited_total 4$/m);
     } finally {
       await app.close();
     }
   });
 
-  void test('the bucket refills: one more try per refill, 429 again after it fails', async () => {
+  void test('someone failing once a second from the registry address never stops its webhooks', async () => {
+    const app = await api();
+    try {
+      const registry = '127.0.0.1';
+      for (let i = 0; i < 10; i++) assert.equal((await hook(app, registry, `guess-${i}`)).statusCode, 401);
+      for (let round = 0; round < 5; round++) {
+        assert.equal((await hook(app, registry, `guess-again-${round}`)).statusCode, 429);
+        assert.equal((await get(app, registry, `guess-again-${round}-xxxxxxxx`)).statusCode, 429);
+        assert.equal((await hook(app, registry, SECRET)).statusCode, 200, `round ${round}: webhook`);
+        assert.equal((await get(app, registry, READ)).statusCode, 200, `round ${round}: read token`);
+      }
+    } finally {
+      await app.close();
+    }
+  });
+
+  void test('the bucket refills: one more failure per refill, 429 again after it', async () => {
     const app = await api({ burst: 3, perSecond: 1 });
     try {
       const A = '198.51.100.20';
       for (let i = 0; i < 3; i++) assert.equal((await get(app, A, 'wrong-token-xxxxxxxx')).statusCode, 401);
-      const limited = await get(app, A, READ);
+      const limited = await get(app, A, 'wrong-token-xxxxxxxx');
       assert.equal(limited.statusCode, 429);
       assert.equal(limited.headers['retry-after'], '1');
-      // 429s take nothing: after one refill interval the right token passes.
+      assert.equal((await get(app, A, READ)).statusCode, 200, 'the right token passes');
+      // 429s take nothing: after one refill interval a wrong token is a plain 401 again.
       assert.equal((await get(app, A, 'wrong-token-xxxxxxxx')).statusCode, 429);
       await sleep(1100);
-      assert.equal((await get(app, A, READ)).statusCode, 200, 'refilled');
-      assert.equal((await get(app, A, 'wrong-token-xxxxxxxx')).statusCode, 401);
-      assert.equal((await get(app, A, READ)).statusCode, 429, 'that failure emptied it again');
+      assert.equal((await get(app, A, 'wrong-token-xxxxxxxx')).statusCode, 401, 'refilled');
+      assert.equal(
+        (await get(app, A, 'wrong-token-xxxxxxxx')).statusCode,
+        429,
+        'that failure emptied it again',
+      );
     } finally {
       await app.close();
     }
@@ -134,10 +157,11 @@ void describe('failed authentications per client address', () => {
       assert.equal((await get(app, A, 'wrong-token-1xxxxxxx')).statusCode, 401);
       assert.equal((await get(app, A, 'wrong-token-2xxxxxxx')).statusCode, 401);
       for (let i = 0; i < 5; i++) assert.equal((await get(app, B, ADMIN)).statusCode, 200);
-      assert.equal((await get(app, A, READ)).statusCode, 200, 'A is not limited yet');
+      assert.equal((await get(app, A, READ)).statusCode, 200);
       assert.equal((await get(app, A, 'wrong-token-3xxxxxxx')).statusCode, 401, 'third failure');
-      assert.equal((await get(app, A, READ)).statusCode, 429, 'its success did not reset the count');
-      assert.equal((await get(app, B, ADMIN)).statusCode, 200);
+      assert.equal((await get(app, A, READ)).statusCode, 200);
+      assert.equal((await get(app, A, 'wrong-token-4xxxxxxx')).statusCode, 429, 'its success reset nothing');
+      assert.equal((await get(app, B, 'wrong-token-5xxxxxxx')).statusCode, 401, 'B has its own bucket');
     } finally {
       await app.close();
     }
@@ -150,12 +174,14 @@ void describe('failed authentications per client address', () => {
       assert.equal((await hook(app, C, SECRET)).statusCode, 200, 'the right secret works');
       for (let i = 0; i < 2; i++) assert.equal((await hook(app, C, `guess-${i}`)).statusCode, 401);
       assert.equal((await get(app, C, 'wrong-token-xxxxxxxx')).statusCode, 401, 'third failure');
-      const r = await hook(app, C, SECRET);
+      const r = await hook(app, C, 'guess-3');
       assert.equal(r.statusCode, 429, r.body);
       assert.equal(r.json<{ code: string }>().code, 'rate-limited');
       assert.ok(Number(r.headers['retry-after']) >= 1);
-      assert.equal((await get(app, C, READ)).statusCode, 429);
-      assert.equal((await hook(app, '198.51.100.41', SECRET)).statusCode, 200);
+      assert.equal((await get(app, C, 'wrong-token-yyyyyyyy')).statusCode, 429);
+      assert.equal((await hook(app, C, SECRET)).statusCode, 200);
+      assert.equal((await get(app, C, READ)).statusCode, 200);
+      assert.equal((await hook(app, '198.51.100.41', 'guess-4')).statusCode, 401);
     } finally {
       await app.close();
     }
@@ -165,15 +191,15 @@ void describe('failed authentications per client address', () => {
     const app = await api({ burst: 1, perSecond: 0.01, maxClients: 2 });
     try {
       const [A, B, C] = ['198.51.100.50', '198.51.100.51', '198.51.100.52'];
-      for (const x of [A, B]) assert.equal((await get(app, x, 'wrong-token-xxxxxxxx')).statusCode, 401);
-      assert.equal((await get(app, A, READ)).statusCode, 429);
-      assert.equal((await get(app, B, READ)).statusCode, 429);
+      const wrong = 'wrong-token-xxxxxxxx';
+      for (const x of [A, B]) assert.equal((await get(app, x, wrong)).statusCode, 401);
+      assert.equal((await get(app, A, wrong)).statusCode, 429);
+      assert.equal((await get(app, B, wrong)).statusCode, 429);
       assert.equal(app.authFailures.size, 2);
-      assert.equal((await get(app, C, 'wrong-token-xxxxxxxx')).statusCode, 401);
+      assert.equal((await get(app, C, wrong)).statusCode, 401);
       assert.equal(app.authFailures.size, 2, 'still two');
-      assert.equal((await get(app, A, READ)).statusCode, 200, 'A, the oldest, was forgotten');
-      assert.equal((await get(app, B, READ)).statusCode, 429, 'B is still limited');
-      assert.equal((await get(app, C, READ)).statusCode, 429);
+      assert.equal((await get(app, C, wrong)).statusCode, 429, 'C is limited');
+      assert.equal((await get(app, A, wrong)).statusCode, 401, 'A, the oldest, was forgotten');
       // Successful clients are never tracked.
       for (let i = 0; i < 20; i++) await get(app, `198.51.100.${100 + i}`, READ);
       assert.equal(app.authFailures.size, 2);

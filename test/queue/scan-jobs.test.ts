@@ -13,7 +13,14 @@ import { mapJobError, parseFailedReason } from '../../shared/queue/job-errors.js
 import { RecipeError } from '../../shared/errors.js';
 import { sha256Digest } from '../../shared/content/digest.js';
 
-const qcfg = { prefix: '{test}', attempts: 3, backoffMs: 20, keepFailedSeconds: 60 };
+const qcfg = {
+  prefix: '{test}',
+  attempts: 3,
+  backoffMs: 20,
+  keepFailedSeconds: 60,
+  keepCompletedSeconds: 60,
+  keepCompletedCount: 100,
+};
 let seq = 0;
 const scanData = (): JobData => ({
   kind: 'scan',
@@ -190,6 +197,41 @@ void describe('scan jobs on BullMQ', () => {
       await queue.close();
     }
   });
+  void it('a completed scan job absorbs repeated pushes, unless its tag moved meanwhile', async () => {
+    const store = new RecipeStore(conn, { prefix: `kept${n}` });
+    let runs = 0;
+    const r = await rig(async () => {
+      runs++;
+      return 'done';
+    });
+    try {
+      const data = { ...scanData(), tag: 'v1' } as Extract<JobData, { kind: 'scan' }>;
+      const ref = { registry: data.registry, repository: data.repository, tag: 'v1' };
+      await store.setTag(ref, data.digest);
+      const first = await enqueueAndRecord(r.queue, store, data, r.cfg);
+      const job = (await r.queue.getJob(first.id))!;
+      await job.waitUntilFinished(r.events, 10000);
+      assert.equal(await job.getState(), 'completed', 'kept, not removed');
+      for (let i = 0; i < 5; i++)
+        assert.equal((await enqueueAndRecord(r.queue, store, data, r.cfg)).existed, true, `push ${i}`);
+      const { tag: _tag, ...digestOnly } = data;
+      assert.equal((await enqueueAndRecord(r.queue, store, digestOnly, r.cfg)).existed, true);
+      assert.equal(runs, 1, 'repeated pushes of one digest ran nothing');
+      // The tag went elsewhere and the push says it is back: the job runs again to re-resolve it.
+      await store.setTag(ref, sha256Digest('elsewhere'));
+      const again = await enqueueAndRecord(r.queue, store, data, r.cfg);
+      assert.equal(again.existed, false);
+      await (await r.queue.getJob(again.id))!.waitUntilFinished(r.events, 10000);
+      assert.equal(runs, 2);
+      // Resolve jobs are never kept: a tag-only push always resolves again.
+      const opts = jobOptions(r.cfg, 'resolve');
+      assert.equal(opts.removeOnComplete, true);
+      assert.deepEqual(jobOptions(r.cfg, 'scan').removeOnComplete, { age: 60, count: 100 });
+    } finally {
+      await r.close();
+    }
+  });
+
   void it('a worker finishing the job before the enqueuer records it queued keeps its done', async () => {
     const store = new RecipeStore(conn, { prefix: `race${n}` });
     // The worker does what the scanner does for a not-Guix image: running, then the result, done.

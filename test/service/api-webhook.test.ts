@@ -18,7 +18,17 @@ import { sha256Digest, type Digest } from '../../shared/content/digest.js';
 import { MediaType } from '../../shared/content/media-types.js';
 
 const FIX = new URL('../fixtures/webhooks/distribution/', import.meta.url);
-const fixture = (name: string): string => readFileSync(new URL(name, FIX), 'utf8');
+let deliveries = 0;
+/**
+ * A captured envelope as a new delivery: the registry gives every event its own id, and the API
+ * acknowledges an envelope whose event ids it has seen as a redelivery.
+ */
+const fixture = (name: string): string => {
+  const env = JSON.parse(readFileSync(new URL(name, FIX), 'utf8')) as { events: { id?: string }[] };
+  deliveries++;
+  for (const ev of env.events) if (typeof ev.id === 'string') ev.id = `${ev.id}-${deliveries}`;
+  return JSON.stringify(env);
+};
 const GUIX_FIX = new URL('../fixtures/guix-images/', import.meta.url);
 const SECRET = 's3cret-token';
 const REGISTRY = '127.0.0.1:5000'; // the host the captured events name
@@ -132,10 +142,15 @@ void describe('API with a real Redis', () => {
     );
     assert.ok(!JSON.stringify(job.data).includes(SECRET));
     assert.equal((await store.getImage(img))?.state, 'queued');
-    // The registry redelivers: same job, nothing new.
+    // The registry redelivers the envelope (same event ids): acknowledged, nothing queued.
     const again = await post(body, { 'content-type': 'application/json' });
-    assert.equal(again.statusCode, 202);
-    assert.equal(again.json().queued[0].existed, true);
+    assert.equal(again.statusCode, 200);
+    assert.equal(again.json().duplicateDelivery, true);
+    assert.deepEqual(again.json().queued, []);
+    // Another push of the same digest (new event ids): the same job, nothing new.
+    const repush = await post(fixture('push-manifest-docker-v2.json'));
+    assert.equal(repush.statusCode, 202);
+    assert.equal(repush.json().queued[0].existed, true);
     assert.equal(await queue.getJobCountByTypes('waiting'), 1);
     // GET /v1/scans/{id}
     const s = await app.inject({ method: 'GET', url: `/v1/scans/${id}` });
@@ -385,10 +400,12 @@ void describe('API with a real Redis', () => {
     try {
       assert.equal((await a.inject({ url: '/readyz' })).statusCode, 200);
       await own.stopServers();
+      // One delivery, sent again by the registry until it is accepted (a 503 is not remembered).
+      const delivery = fixture('push-manifest-docker-v2.json');
       const res = await a.inject({
         method: 'POST',
         url: '/v1/webhooks/distribution',
-        payload: fixture('push-manifest-docker-v2.json'),
+        payload: delivery,
         headers: { 'content-type': V1, authorization: `Bearer ${SECRET}` },
       });
       assert.equal(res.statusCode, 503);
@@ -403,7 +420,7 @@ void describe('API with a real Redis', () => {
           await a.inject({
             method: 'POST',
             url: '/v1/webhooks/distribution',
-            payload: fixture('push-manifest-docker-v2.json'),
+            payload: delivery,
             headers: { 'content-type': V1, authorization: `Bearer ${SECRET}` },
           })
         ).statusCode;

@@ -88,7 +88,7 @@ void it('merges the JSON file under the environment', () => {
     });
     assert.equal(c.port, 7001, 'env wins');
     assert.equal(c.worker.concurrency, 8);
-    assert.equal(c.worker.lockDurationMs, 30000, 'defaults fill the rest of a section');
+    assert.equal(c.worker.lockDurationMs, 15000, 'defaults fill the rest of a section');
     assert.equal(c.registries.length, 1);
     assert.equal(c.registries[0]?.insecure, true);
     assert.equal(c.registries[0]?.username, 'u');

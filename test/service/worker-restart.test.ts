@@ -106,7 +106,7 @@ void describe('worker restart in the middle of a scan', () => {
         renderChannels(result.recipe),
         readFileSync(join(FIXTURES_DIR, 'two-channels', 'export-channels.scm'), 'utf8'),
       );
-      assert.equal(await queue.getJob(id), undefined, 'completed jobs are removed');
+      assert.equal(await (await queue.getJob(id))?.getState(), 'completed', 'kept for re-push dedupe');
       assert.equal(await second.stop(), 0, `worker exits 0 on SIGTERM:\n${second.output()}`);
     } finally {
       await queue.close();

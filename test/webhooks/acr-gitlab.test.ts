@@ -113,6 +113,31 @@ void describe('POST /v1/webhooks/acr and /v1/webhooks/gitlab', () => {
     assert.equal(res.statusCode, 202, res.body);
     await env.waitDone('group/project/app', pushed.digest);
     await env.recipeMatches('multi-output', pushed.digest);
+    // The registry retrying the envelope (same event ids): acknowledged, nothing queued.
+    const opts = { headers: bearer, query: { registry: env.reg.host } };
+    const retry = await post(env.app, 'gitlab', body, opts);
+    assert.equal(retry.statusCode, 200, retry.body);
+    assert.equal(retry.json<{ duplicateDelivery?: boolean }>().duplicateDelivery, true);
+    // Another push of the same digest and tag (new event id): the completed job stands for it.
+    const spec = {
+      host: 'gitlab.example.com:5050',
+      repository: 'group/project/app',
+      tag: 'main',
+      digest: pushed.digest,
+    };
+    const repush = await post(
+      env.app,
+      'gitlab',
+      distributionEnvelope(spec, 'a4941db5-0000-4000-8000-000000000002'),
+      opts,
+    );
+    assert.deepEqual(
+      repush.json<{ queued: { existed: boolean }[] }>().queued.map((q) => q.existed),
+      [true],
+      repush.body,
+    );
+    await env.waitIdle();
+    assert.equal(await env.scans('group/project/app', pushed.digest), 1);
     const bad = await post(env.app, 'gitlab', body, {
       headers: { authorization: 'Bearer no' },
       query: { registry: env.reg.host },

@@ -12,14 +12,13 @@ import { type JobData, type ResolveJobData, type ScanJobData } from '../../share
 import { ScanRequests } from '../../shared/queue/scan-requests.js';
 import { mapJobError } from '../../shared/queue/job-errors.js';
 import type { RecipeStore } from '../../shared/store/recipe-store.js';
-import { imageName, tagName } from '../../shared/oci/reference.js';
+import { imageName, tagName, type ImageRef } from '../../shared/oci/reference.js';
 import type { LayerCache } from '../../shared/scan/layer-cache.js';
 import type { ImageScan } from '../../shared/scan/scan-result.js';
 import type { ImageSource } from '../../shared/content/image-source.js';
 import type { ScanOptions } from '../../shared/scan/scan-image.js';
 import type { ScanMetrics } from '../../shared/metrics/scan-metrics.js';
 import type { VerdictIndex } from '../../shared/store/verdict-index.js';
-import type { ImageRef } from '../../shared/oci/reference.js';
 
 export type ScanFn = (source: ImageSource, opts: ScanOptions) => Promise<ImageScan>;
 
@@ -155,8 +154,39 @@ async function scanJob(
   log: Logger,
 ): Promise<JobOutcome> {
   const img = { registry: data.registry, repository: data.repository, digest: data.digest };
-  const name = imageName(img);
   await deps.store.markRunning(img, { signal });
+  const beat = heartbeat(deps, img, log);
+  try {
+    return await scanRunning(deps, requests, data, img, signal, log);
+  } finally {
+    clearInterval(beat);
+  }
+}
+
+/**
+ * Beat every third of the lock duration while the scan runs, so a reader sees it alive as BullMQ
+ * does (its lock renewal runs on the same event loop: a scan that starves one starves both).
+ */
+function heartbeat(deps: ProcessorDeps, img: ImageRef, log: Logger): NodeJS.Timeout {
+  const every = Math.max(100, Math.floor(deps.config.worker.lockDurationMs / 3));
+  const t = setInterval(() => {
+    deps.store
+      .heartbeat(img)
+      .catch((err: unknown) => log.warn({ err: (err as Error).message }, 'could not record the heartbeat'));
+  }, every);
+  t.unref();
+  return t;
+}
+
+async function scanRunning(
+  deps: ProcessorDeps,
+  requests: ScanRequests,
+  data: ScanJobData,
+  img: ImageRef,
+  signal: AbortSignal,
+  log: Logger,
+): Promise<JobOutcome> {
+  const name = imageName(img);
   if (data.tag !== undefined) await followTag(requests, data, data.tag, signal, log);
 
   if (!data.force) {

@@ -2,8 +2,9 @@
  * API tokens and scopes. Each route declares its access in access.ts; this hook enforces it:
  * no token configured → scope routes are open; otherwise `Authorization: Bearer <token>` must match
  * a configured token (401) that carries the scope (403). Webhook routes (`sender`) authenticate
- * their senders themselves. Every 401 counts against the client's address (auth-failure-limit.ts,
- * `app.authFailures`); a client over that limit gets 429 before its credentials are looked at.
+ * their senders themselves. A right token is always accepted; a wrong or missing one counts against
+ * the client's address (auth-failure-limit.ts, `app.authFailures`) and is answered 401, or 429 once
+ * that address is over its budget of failures.
  */
 import fp from 'fastify-plugin';
 import { RecipeError } from '../../../shared/errors.js';
@@ -45,9 +46,8 @@ export default fp(
         ? accessOf(method, req.routeOptions.url)
         : 'open';
       if (access === undefined || access === 'open') return;
-      // Senders authenticate in their route (which checks the limit again once the body is read);
-      // a client already over the limit is refused before its body is read.
-      if (access === 'sender') return failures.refuse(req, reply) ? reply : undefined;
+      // Senders authenticate in their route: some sign the body, which is not read yet.
+      if (access === 'sender') return;
       // Loopback only when nothing forwarded the request: a reverse proxy on this host would
       // otherwise make every outside client look local.
       if (
@@ -65,14 +65,13 @@ export default fp(
         req.scopes = ['read', 'scan', 'admin'];
         return;
       }
-      if (failures.refuse(req, reply)) return reply;
       const presented = bearerToken(req.headers.authorization);
       const i = matchSecret(
         presented,
         tokens.map((t) => t.token),
       );
       if (i < 0) {
-        failures.recordFailure(req);
+        if (failures.fail(req, reply)) return reply;
         throw new RecipeError(
           'unauthorized',
           presented === undefined ? 'an API token is required' : 'unknown API token',

@@ -26,6 +26,11 @@ export interface ServiceDeps {
   redis?: RedisClient;
   queue?: Queue;
   registries?: RegistryAccess;
+  /**
+   * Whether the process can do its work beyond answering HTTP: undefined when it can, else why not
+   * (`start`: its own redis-server is down). /healthz answers 503 with it.
+   */
+  liveness?: () => string | undefined;
 }
 
 declare module 'fastify' {
@@ -42,6 +47,8 @@ declare module 'fastify' {
     scanRequests: ScanRequests;
     registries: RegistryAccess | undefined;
     webhookCounters: WebhookCounters;
+    /** See ServiceDeps.liveness. */
+    liveness: () => string | undefined;
   }
 }
 
@@ -82,6 +89,7 @@ export default fp<ServiceDeps>(
     );
     app.decorate('registries', deps.registries);
     app.decorate('webhookCounters', new WebhookCounters());
+    app.decorate('liveness', deps.liveness ?? (() => undefined));
     app.addHook('onClose', async () => {
       if (ownQueue) await queue.close().catch(() => {});
       if (ownRedis) await closeRedis(redis);

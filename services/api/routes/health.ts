@@ -1,6 +1,11 @@
-/** /healthz: the process answers. /readyz: Redis and the queue answer too (else 503). */
+/**
+ * /healthz: the process answers and can work (503 when what it runs itself is gone: `start`'s own
+ * redis-server down; a supervisor restarts it on that). /readyz: Redis and the queue answer too
+ * (else 503: wait, do not restart).
+ */
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { RecipeError } from '../../../shared/errors.js';
 import { withDeadline } from '../../../shared/store/deadline.js';
 import { ProblemSchema } from '../problem.js';
 import { StatusSchema } from '../schemas/common.js';
@@ -12,8 +17,18 @@ export default async function healthRoutes(fastify: FastifyInstance): Promise<vo
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   app.get(
     '/healthz',
-    { schema: { summary: 'Liveness', tags: ['health'], response: { 200: StatusSchema } } },
-    async () => ({ status: 'ok' }),
+    {
+      schema: {
+        summary: 'Liveness',
+        tags: ['health'],
+        response: { 200: StatusSchema, 503: ProblemSchema },
+      },
+    },
+    async () => {
+      const trouble = app.liveness();
+      if (trouble !== undefined) throw new RecipeError('unavailable', trouble);
+      return { status: 'ok' };
+    },
   );
   app.get(
     '/readyz',

@@ -3,7 +3,7 @@
  * sender, turn its body into pushes, pick each push's registry from configuration, submit one job
  * per manifest (a resolve job when only a tag is known), answer 202 once queued. Everything else is
  * acknowledged with 200 so that senders that retry non-2xx forever (distribution) do not block.
- * 401: bad secret (counted against the client's address, then 429: auth-failure-limit.ts);
+ * 401: bad secret (counted against the client's address; past its budget 429: auth-failure-limit.ts);
  * 413: body too large; 415: not JSON; 503: Redis unreachable (the sender retries, nothing is lost).
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
@@ -48,14 +48,18 @@ export default async function webhookRoutes(fastify: FastifyInstance): Promise<v
         },
       },
       async (req, reply) => {
-        // Checked again here, right before the secret is: a client may have failed meanwhile.
-        if (app.authFailures.refuse(req, reply)) return reply;
         const input: WebhookRequest = {
           headers: req.headers,
           query: req.query,
           rawBody: Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0),
         };
-        const bound = authenticate(app, req, sender, input);
+        const auth = authenticate(app, req, sender, input);
+        if (!auth.ok) {
+          app.webhookCounters.add(sender.name, 'unauthorized');
+          if (app.authFailures.fail(req, reply)) return reply;
+          throw new RecipeError('unauthorized', auth.why);
+        }
+        const bound = auth.registry;
         const body = jsonBody(app, req, sender, input.rawBody);
         const delivery = sender.parse(body);
         app.webhookCounters.add(sender.name, 'ignored', delivery.ignored.length);
@@ -89,14 +93,14 @@ export default async function webhookRoutes(fastify: FastifyInstance): Promise<v
 
 /**
  * The secret the request proves, and the registry that secret is bound to (undefined: the global
- * secret). Throws `unauthorized` (and counts the failure against the client's address).
+ * secret), or why it proves none. Every candidate is compared in constant time.
  */
 function authenticate(
   app: FastifyInstance,
   req: FastifyRequest<{ Querystring: { registry?: string } }>,
   sender: KnownSender,
   input: WebhookRequest,
-): RegistryConfig | undefined {
+): { ok: true; registry: RegistryConfig | undefined } | { ok: false; why: string } {
   const secrets = senderSecrets(app.config, sender.name, req.query.registry);
   const matched =
     secrets.length === 0
@@ -105,15 +109,14 @@ function authenticate(
           input,
           secrets.map((s) => s.secret),
         );
-  if (matched >= 0) return secrets[matched]?.registry;
-  app.webhookCounters.add(sender.name, 'unauthorized');
-  app.authFailures.recordFailure(req);
-  throw new RecipeError(
-    'unauthorized',
-    secrets.length === 0
-      ? 'no webhook secret is configured for this sender and registry'
-      : 'webhook secret missing or wrong',
-  );
+  if (matched >= 0) return { ok: true, registry: secrets[matched]?.registry };
+  return {
+    ok: false,
+    why:
+      secrets.length === 0
+        ? 'no webhook secret is configured for this sender and registry'
+        : 'webhook secret missing or wrong',
+  };
 }
 
 /** The body as JSON: `unsupported-media-type` for another content type, `parse-error` for bad JSON. */

@@ -27,5 +27,11 @@ export const ScanStatusSchema = Type.Object({
   scans: Type.Integer({ description: 'Completed scans of this image' }),
   createdAt: Type.String(),
   updatedAt: Type.String(),
+  heartbeatAt: Type.Optional(
+    Type.String({
+      description:
+        'When a worker last said it is scanning this image (every third of the worker lock duration while it runs)',
+    }),
+  ),
   links: Type.Object({ self: Type.String(), recipe: Type.String() }),
 });
