@@ -24,13 +24,13 @@ function pathsIn(text: string): string[] {
   return out;
 }
 
-test('every path docs/architecture.md names exists', () => {
+void test('every path docs/architecture.md names exists', () => {
   const missing = pathsIn(DOC).filter((p) => !/[<*]/.test(p) && !existsSync(join(ROOT, p)));
   assert.deepEqual(missing, []);
   assert.ok(pathsIn(DOC).length > 60, 'the doc names the files it maps');
 });
 
-test('the walk from a push to the answer names each file once', () => {
+void test('the walk from a push to the answer names each file once', () => {
   const start = DOC.indexOf('## One push, from the registry to the answer');
   const end = DOC.indexOf('### The doors');
   assert.ok(start > 0 && end > start);
@@ -50,7 +50,7 @@ test('the walk from a push to the answer names each file once', () => {
     assert.ok(seen.has(must), `the walk names ${must}`);
 });
 
-test("the layer table is the lint's, in its order", () => {
+void test("the layer table is the lint's, in its order", () => {
   const start = DOC.indexOf('## Layers');
   const table = DOC.slice(start, DOC.indexOf('\n## ', start + 3));
   const names = [...table.matchAll(/^\| (\w+)\s+\|/gm)].map((m) => m[1]).filter((n) => n !== 'layer');
