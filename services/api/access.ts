@@ -21,6 +21,7 @@ export const ACCESS: Readonly<Record<string, Access>> = {
   'GET /v1/recipes/:digest': 'read',
   'GET /v1/recipes/:digest/channels.scm': 'read',
   'GET /v1/recipes/:digest/manifest.scm': 'read',
+  'GET /v1/recipes/:digest/rebuild.sh': 'read',
   'GET /v1/recipes': 'read',
   'GET /v1/images': 'read',
   'GET /v1/diff': 'read',

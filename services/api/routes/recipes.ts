@@ -2,6 +2,8 @@
  * GET /v1/recipes/{digest}: the stored recipe (an index digest: its per-platform roll-up).
  * GET /v1/recipes/{digest}/channels.scm and /manifest.scm: the texts, byte-identical to the CLI
  * (rendered once, when the scan was stored), as text/x-scheme; for an index, `?platform=`.
+ * GET /v1/recipes/{digest}/rebuild.sh: the script that writes both and runs the rebuild command, the
+ * bytes `inspect --output rebuild` prints (shared/scan/rebuild-script.ts), as text/x-shellscript.
  */
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -10,9 +12,12 @@ import {
   ChannelsQuery,
   DigestParams,
   ManifestQuery,
+  RebuildQuery,
   RecipeDocumentSchema,
   SCHEME_CONTENT_TYPE,
   SchemeText,
+  SHELL_CONTENT_TYPE,
+  ShellScriptText,
 } from '../schemas/recipes.js';
 import { problemResponses } from '../schemas/common.js';
 
@@ -47,8 +52,18 @@ export default async function recipeRoutes(fastify: FastifyInstance): Promise<vo
           `${r.digest}: ${r.kind === 'not-guix' ? 'not a Guix image' : 'no Guix profile found'}: ${r.reason}`,
           { details: { kind: r.kind } },
         );
-      const { digest, manifest, scannedAt, platform, verified, recipe } = r;
-      return { digest, kind: 'recipe' as const, manifest, scannedAt, platform, verified, recipe, images };
+      const { digest, manifest, scannedAt, platform, verified, recipe, rebuild } = r;
+      return {
+        digest,
+        kind: 'recipe' as const,
+        manifest,
+        scannedAt,
+        platform,
+        verified,
+        recipe,
+        ...(rebuild !== undefined && { rebuild }),
+        images,
+      };
     },
   );
 
@@ -85,6 +100,24 @@ export default async function recipeRoutes(fastify: FastifyInstance): Promise<vo
       const { platform, printer = 'classic', style = 'pinned' } = req.query;
       const text = await queries.text(req.params.digest, { file: 'manifest.scm', style, printer }, platform);
       return reply.type(SCHEME_CONTENT_TYPE).send(text);
+    },
+  );
+
+  app.get(
+    '/v1/recipes/:digest/rebuild.sh',
+    {
+      schema: {
+        summary: 'A shell script that writes channels.scm and manifest.scm and runs the rebuild command',
+        tags: ['recipes'],
+        params: DigestParams,
+        querystring: RebuildQuery,
+        response: { 200: ShellScriptText, ...problemResponses },
+      },
+    },
+    async (req, reply) => {
+      const { platform, printer = 'classic', style = 'pinned' } = req.query;
+      const script = await queries.rebuildScript(req.params.digest, { style, printer }, platform);
+      return reply.type(SHELL_CONTENT_TYPE).send(script);
     },
   );
 }

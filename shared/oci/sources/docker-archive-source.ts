@@ -3,12 +3,13 @@
  * writes it: `manifest.json` with `Config` and `Layers` (`<id>/layer.tar`, `sha256:<hex>/layer.tar`,
  * `blobs/sha256/<hex>`, with or without `./`). It is served as an OCI image whose descriptors we
  * synthesise: each layer's digest is the sha256 of the member as stored, its media type says tar,
- * tar+gzip or tar+zstd from its magic number. Read in place, streamed (tar-archive.ts).
+ * tar+gzip or tar+zstd from its magic number. Read in place, streamed (tar-archive.ts). The archive's
+ * own layout (compression, member names, tags) is kept for the rebuild command (`dockerArchive()`).
  */
 import { RecipeError } from '../../errors.js';
 import { sha256Digest, type Digest } from '../../content/digest.js';
 import { type Descriptor } from '../../content/descriptor.js';
-import type { FetchOptions, ImageSource } from '../../content/image-source.js';
+import type { DockerArchiveLayout, FetchOptions, ImageSource } from '../../content/image-source.js';
 import { MediaType } from '../../content/media-types.js';
 import type { Readable } from 'node:stream';
 import { TarArchive, type ArchiveMember } from '../../archive/tar-archive.js';
@@ -36,6 +37,7 @@ export class DockerArchiveSource implements ImageSource {
   readonly #manifest: { descriptor: Descriptor; bytes: Uint8Array };
   readonly #config: { descriptor: Descriptor; bytes: Uint8Array };
   readonly #layers: Map<Digest, ArchiveMember>;
+  readonly #layout: DockerArchiveLayout;
 
   /** Use openDockerArchive. */
   constructor(
@@ -44,12 +46,18 @@ export class DockerArchiveSource implements ImageSource {
     manifest: { descriptor: Descriptor; bytes: Uint8Array },
     config: { descriptor: Descriptor; bytes: Uint8Array },
     layers: Map<Digest, ArchiveMember>,
+    layout: DockerArchiveLayout,
   ) {
     this.name = name;
     this.#archive = archive;
     this.#manifest = manifest;
     this.#config = config;
     this.#layers = layers;
+    this.#layout = layout;
+  }
+
+  dockerArchive(): DockerArchiveLayout {
+    return { ...this.#layout, layers: [...this.#layout.layers], repoTags: [...this.#layout.repoTags] };
   }
 
   async manifest(): Promise<{ descriptor: Descriptor; bytes: Uint8Array }> {
@@ -158,5 +166,12 @@ export async function openDockerArchive(
     },
     bytes: manifestBytes,
   };
-  return new DockerArchiveSource(`docker-archive:${path}`, archive, manifest, config, layers);
+  const layout: DockerArchiveLayout = {
+    compression: archive.compression,
+    config: image.Config,
+    layers: [...image.Layers],
+    repoTags: [...(image.RepoTags ?? [])],
+    repositories: archive.member('repositories') !== undefined,
+  };
+  return new DockerArchiveSource(`docker-archive:${path}`, archive, manifest, config, layers, layout);
 }
