@@ -172,11 +172,14 @@ function maxLayers(e: DockerImageEvidence, options: RebuildOptions, unknown: Unk
   });
 }
 
-/** `<name>:latest` with a name Guix can write: the `--image-tag` value, else undefined. */
+/**
+ * `<name>:latest` with a name Guix can write: the `--image-tag` value, else undefined. Docker's and
+ * skopeo's spelling of the same name, `docker.io/library/<name>:latest`, is the same name.
+ */
 function guixTag(ref: string): { name: string; tag: string } | undefined {
   const suffix = `:${GUIX_IMAGE_TAG}`;
   if (!ref.endsWith(suffix)) return undefined;
-  const name = ref.slice(0, -suffix.length);
+  const name = ref.slice(0, -suffix.length).replace(/^docker\.io\/library\//, '');
   const tag = imageTagFor(name);
   return tag === undefined ? undefined : { name, tag };
 }
