@@ -8,6 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync, copyFileSync } from '
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { scanImage } from '../../shared/scan/scan-image.js';
+import { isRecipeError } from '../../shared/errors.js';
 import type { ImageSource } from '../../shared/content/image-source.js';
 import { openDockerArchive } from '../../shared/oci/sources/docker-archive-source.js';
 import { openOciArchive } from '../../shared/oci/sources/oci-archive-source.js';
@@ -310,4 +311,15 @@ void test('an entry point outside the profile, an architecture Guix does not wri
   assert.equal(r.options.entryPointArguments, undefined);
   assert.deepEqual(unknownNames(r), ['--system', '--target', '--entry-point', '--no-grafts']);
   assert.doesNotMatch(r.text, /--system|--entry-point/);
+});
+
+void test('an xz-compressed archive (-C xz) is named in one clear error', async () => {
+  const tar = await packFile({ compression: 'none' }, 'tar');
+  const xz = `${tar}.xz`;
+  writeFileSync(xz, execFileSync('xz', ['-c', '-q', tar]));
+  await assert.rejects(
+    openDockerArchive(xz, { signal: signal() }),
+    (e: unknown) =>
+      isRecipeError(e, 'unsupported-media-type') && /xz-compressed; decompress it first/.test(e.message),
+  );
 });
