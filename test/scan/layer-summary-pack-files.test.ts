@@ -86,7 +86,7 @@ void test('a summary cached in the older format is read again; the rebuild is th
 
   // The same summary under version 1 (the format before pack files were recorded): a miss.
   const old = new MemoryLayerCache();
-  await old.put(layer.digest, { ...cached!, version: 1 } as unknown as LayerSummary);
+  await old.put(layer.digest, { ...cached, version: 1 } as unknown as LayerSummary);
   const reread = await scanImage(sourceOf(img), { signal: signal(), layerCache: old });
   assert.equal(reread.bytesRead, fresh.bytesRead);
   assert.deepEqual(reread.results[0], r1);
