@@ -5,8 +5,9 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
+import tar from 'tar-stream';
 import { canonicalizeRepositoryName, friendlyName } from '../../shared/guix/docker-image-name.js';
-import { tarOf, type Member } from './image-builder.js';
+import type { Member } from './image-builder.js';
 
 export interface StoreItem {
   /** `<hash>-<name>`, without `/gnu/store/`. */
@@ -42,6 +43,34 @@ export interface PackSpec {
 }
 
 const hex = (b: Buffer | string): string => createHash('sha256').update(b).digest('hex');
+
+/** A tar of these members, in order, as Guix's tar calls make them: mtime 1, owner and group 0. */
+async function tarOf(members: Member[]): Promise<Buffer> {
+  const pack = tar.pack();
+  const chunks: Buffer[] = [];
+  const done = (async () => {
+    for await (const c of pack as AsyncIterable<Buffer>) chunks.push(c);
+  })();
+  for (const m of members) {
+    const type = m.type ?? 'file';
+    const header = {
+      name: m.name,
+      type,
+      mode: type === 'directory' ? 0o755 : type === 'symlink' ? 0o777 : 0o644,
+      mtime: new Date(1000),
+      uid: 0,
+      gid: 0,
+      ...(m.linkname !== undefined && { linkname: m.linkname }),
+    };
+    await new Promise<void>((resolve, reject) => {
+      if (type === 'file') pack.entry(header, m.content ?? '', (err) => (err ? reject(err) : resolve()));
+      else pack.entry(header, (err) => (err ? reject(err) : resolve()));
+    });
+  }
+  pack.finalize();
+  await done;
+  return Buffer.concat(chunks);
+}
 
 /** The members of the extra files (`tmp`, the store directory, `-S` links, `var/guix`), Guix's order. */
 function extraMembers(spec: PackSpec): Member[] {
