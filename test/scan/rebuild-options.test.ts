@@ -14,7 +14,7 @@ import { openDockerArchive } from '../../shared/oci/sources/docker-archive-sourc
 import { openOciArchive } from '../../shared/oci/sources/oci-archive-source.js';
 import { openOciLayout } from '../../shared/oci/sources/oci-layout-source.js';
 import { canonicalizeRepositoryName } from '../../shared/guix/docker-image-name.js';
-import type { Rebuild } from '../../shared/scan/rebuild.js';
+import { makeRebuild, type Rebuild } from '../../shared/scan/rebuild.js';
 import { FIXTURE_NAMES } from '../harness/skopeo.js';
 import { buildGuixPack, type PackSpec, type StoreItem } from './guix-pack-builder.js';
 import { signal } from './image-builder.js';
@@ -322,4 +322,18 @@ void test('an xz-compressed archive (-C xz) is named in one clear error', async 
     (e: unknown) =>
       isRecipeError(e, 'unsupported-media-type') && /xz-compressed; decompress it first/.test(e.message),
   );
+});
+
+void test('the model renders other kinds too: a system image command', () => {
+  const r = makeRebuild({
+    kind: 'system-image',
+    format: 'docker',
+    options: { system: 'aarch64-linux', saveProvenance: true },
+    unknown: [],
+  });
+  assert.equal(
+    r.text,
+    'guix time-machine -C channels.scm -- system image -t docker --system=aarch64-linux config.scm',
+  );
+  assert.deepEqual(r.command, r.text.split(' '));
 });
