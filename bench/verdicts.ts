@@ -21,6 +21,7 @@ import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { sha256Digest, type Digest } from '../shared/content/digest.js';
 import { buildRecipe } from '../shared/guix/build-recipe.js';
+import { profileRebuild } from '../shared/scan/profile-rebuild.js';
 import { RecipeStore } from '../shared/store/recipe-store.js';
 import { closeRedis, waitReady } from '../shared/store/redis-connection.js';
 import { startRedis } from '../test/harness/redis.js';
@@ -107,7 +108,19 @@ export async function benchVerdicts(ctx: BenchContext): Promise<void> {
     await waitReady(client, { timeoutMs: 10_000 });
     await new RecipeStore(client, { prefix: 'guix-recipes' }).saveScan(
       { registry: REGISTRY, repository: 'team/app', digest },
-      { manifest, results: [{ kind: 'recipe', manifest, recipe, verified: true }], bytesRead: 0 },
+      {
+        manifest,
+        results: [
+          {
+            kind: 'recipe',
+            manifest,
+            recipe,
+            verified: true,
+            rebuild: profileRebuild(recipe, 'docker', 'a benchmark recipe, never scanned'),
+          },
+        ],
+        bytesRead: 0,
+      },
     );
     await closeRedis(client);
     const image = `${REGISTRY}/team/app@${digest}`;

@@ -26,6 +26,7 @@ export const ACCESS: Readonly<Record<string, Access>> = {
   'GET /v1/recipes/:digest/manifest.scm': 'read',
   'GET /v1/recipes/:digest/sbom': 'read',
   'GET /v1/recipes/:digest/slsa': 'read',
+  'GET /v1/recipes/:digest/rebuild.sh': 'read',
   'GET /v1/recipes': 'read',
   'GET /v1/images': 'read',
   'GET /v1/diff': 'read',

@@ -58,9 +58,9 @@ export async function scanArchiveSource(
   }
 }
 
-/** The lines `--output summary` prints about the artifact, before the recipe's. */
+/** The lines `--output summary` prints about the artifact, before the recipe's (and the rebuild's). */
 export function formatArchiveFacts(source: string, scan: ArchiveScan): string {
-  const { artifact, rebuild } = scan;
+  const { artifact } = scan;
   const row = (label: string, value: string): string => `${label.padEnd(10)} ${printable(value)}\n`;
   let out = row('image', source);
   if (artifact.sif !== undefined) {
@@ -76,7 +76,6 @@ export function formatArchiveFacts(source: string, scan: ArchiveScan): string {
     `${sq.compression}, ${sq.blockSize}-byte blocks, ${sq.inodeCount} inodes, ${sq.bytesUsed} bytes used`,
   );
   out += row('found by', artifact.pack.foundBy);
-  out += row('rebuild', rebuild.text);
   out += row('read', `${scan.bytesRead} of ${artifact.size} bytes`);
   return out;
 }

@@ -4,6 +4,7 @@
  * Every value is passed through `printable`: names and URLs come from the image.
  */
 import type { Recipe } from '../../shared/guix/recipe.js';
+import type { Rebuild } from '../../shared/scan/rebuild.js';
 import { packageSpec } from '../../shared/guix/build-recipe.js';
 import { printable } from './terminal-text.js';
 
@@ -24,8 +25,8 @@ function continuation(value: string): string {
   return row('', value);
 }
 
-/** The summary text of a recipe. */
-export function formatSummary(recipe: Recipe, image?: ImageFacts): string {
+/** The summary text of a recipe; it ends with the rebuild command, when one is given. */
+export function formatSummary(recipe: Recipe, image?: ImageFacts, rebuild?: Rebuild): string {
   let out = '';
   if (image) {
     out += row('image', `${image.source}`);
@@ -65,5 +66,9 @@ export function formatSummary(recipe: Recipe, image?: ImageFacts): string {
     out += i === 0 ? row('packages', text) : continuation(text);
   });
   if (recipe.packages.length === 0) out += row('packages', '(none)');
+  if (rebuild !== undefined) {
+    if (rebuild.unknown.length > 0) out += row('not known', rebuild.unknown.map((u) => u.option).join(' '));
+    out += row('rebuild', rebuild.text);
+  }
   return out;
 }

@@ -12,6 +12,7 @@
 import type { Readable } from 'node:stream';
 import type { Descriptor } from './descriptor.js';
 import type { Digest } from './digest.js';
+import type { Compression } from './media-types.js';
 
 export interface FetchOptions {
   signal: AbortSignal;
@@ -20,6 +21,25 @@ export interface FetchOptions {
    * A ranged read is not digest-verified (only its length is): check the whole blob in a separate pass.
    */
   range?: { start: number; end: number };
+}
+
+/**
+ * How a docker-archive file holds its image, as its `manifest.json` says. `guix pack -f docker` writes
+ * `config.json`, one `<id>/layer.tar` (or `sha256:<diff-id>/layer.tar` per layer with
+ * `--max-layers`) and the tag `<name>:latest`; `docker save` and `skopeo` write other names. What a
+ * registry serves keeps none of this.
+ */
+export interface DockerArchiveLayout {
+  /** How the whole file is compressed (its magic number): `guix pack -C`. */
+  compression: Compression;
+  /** `manifest.json`'s `Config` of the image read. */
+  config: string;
+  /** `manifest.json`'s `Layers`, bottom first. */
+  layers: string[];
+  /** `manifest.json`'s `RepoTags` ([] when none). */
+  repoTags: string[];
+  /** Whether the archive has a `repositories` file. */
+  repositories: boolean;
 }
 
 export interface ImageSource {
@@ -36,6 +56,8 @@ export interface ImageSource {
    * and never yields more than `desc.size` bytes. A ranged read yields exactly the range or fails.
    */
   fetch(desc: Descriptor, opts: FetchOptions): Promise<Readable>;
+  /** The archive's own layout, for a docker-archive file only (an optional capability). */
+  dockerArchive?(): DockerArchiveLayout | undefined;
   /** Release files and connections. Optional. */
   close?(): Promise<void>;
 }
@@ -95,5 +117,7 @@ export interface RawImageSource {
    * `0..desc.size-1` when this is called.
    */
   fetch(desc: Descriptor, opts: FetchOptions): Promise<RawBlob>;
+  /** The archive's own layout, for a docker-archive file only (an optional capability). */
+  dockerArchive?(): DockerArchiveLayout;
   close?(): Promise<void>;
 }

@@ -18,7 +18,14 @@ import { finished, type Readable, type Transform } from 'node:stream';
 import { RecipeError } from '../errors.js';
 import type { Descriptor } from './descriptor.js';
 import { digestAlgorithm, digestOf, type Digest } from './digest.js';
-import type { FetchOptions, ImageSource, RawBlob, RawImageSource, RawManifest } from './image-source.js';
+import type {
+  DockerArchiveLayout,
+  FetchOptions,
+  ImageSource,
+  RawBlob,
+  RawImageSource,
+  RawManifest,
+} from './image-source.js';
 import { exactLengthStream } from './range-stream.js';
 import { VerifyStream } from './verify-stream.js';
 
@@ -168,6 +175,11 @@ export class VerifiedSource<R extends RawImageSource = RawImageSource> implement
     if (opts.range) checkRange(desc, opts.range, what);
     const raw = await this.raw.fetch(desc, opts);
     return verifiedBlob(raw, desc, opts, what);
+  }
+
+  /** Capabilities of the raw source pass through as they are: they describe, they do not read. */
+  dockerArchive(): DockerArchiveLayout | undefined {
+    return this.raw.dockerArchive?.();
   }
 
   async close(): Promise<void> {

@@ -8,6 +8,7 @@ import type { SifHeader } from '../archive/sif/sif-header.js';
 import type { SifDescriptor } from '../archive/sif/sif-descriptors.js';
 import type { SquashfsCompression } from '../archive/squashfs/superblock.js';
 import type { PackSymlink, ProfileClue } from '../archive/squashfs/find-pack-profile.js';
+import type { Rebuild } from './rebuild.js';
 
 /** The squashfs superblock's facts. */
 export interface SquashfsFacts {
@@ -56,21 +57,11 @@ export interface ArtifactDescription {
   pack: PackFacts;
 }
 
-/**
- * The command that rebuilds the artifact from the exported `channels.scm` and `manifest.scm`.
- * `command` is the argv, `text` the same as one shell line (quoted where needed), and `unknown` the
- * options the artifact cannot reveal, each with a short reason.
- */
-export interface RebuildCommand {
-  command: string[];
-  text: string;
-  unknown: string[];
-}
-
 /** The result of reading one SIF or squashfs file. */
 export interface ArchiveScan {
   artifact: ArtifactDescription;
-  rebuild: RebuildCommand;
+  /** The command that rebuilds the artifact (rebuild.ts). */
+  rebuild: Rebuild;
   recipe: Recipe;
   /** Bytes read from the file (all reads, headers and blocks). */
   bytesRead: number;

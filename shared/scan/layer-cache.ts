@@ -9,9 +9,14 @@
  *  - every non-directory member at depth <= 4 (`bin`, `gnu/store/X`, `gnu/store/X/manifest`...) and
  *    every directory at depth <= 3, so upper layers shadow lower ones correctly on the way down;
  *  - every symlink or hard link named `manifest`, at any depth;
+ *  - every symlink outside `gnu/store/` whose target is an absolute `/gnu/store/...` path, at any
+ *    depth: `guix pack -S` symlinks, for the rebuild command (docker-pack-options.ts);
  *  - the content of every regular file `gnu/store/<item>/manifest` (up to the manifest cap), and of
  *    any other regular file that looks like a Guix profile manifest (a symlink may point at it).
  * Link chains through deeper symlinked directories are not followed (they resolve to "absent").
+ * It also says whether the walk reached a member inside a store item (`storeReached`): `guix pack`
+ * writes every file outside the store first, so a partial summary that reached the store has seen
+ * them all.
  *
  * Early stop: a layer whose parsing stopped once the effective manifest was found is summarised as
  * `complete: false`: what it records is true, but anything it does not record is unknown. It is cached
@@ -39,9 +44,12 @@ export type SummaryNode =
   /** `.wh.<name>`: `path` is deleted from lower layers. */
   | { path: string; type: 'whiteout' };
 
+/** The summary format this code writes and reads; a cached summary of another version is a miss. */
+export const LAYER_SUMMARY_VERSION = 2;
+
 export interface LayerSummary {
   /** Summary format version, bumped when its meaning changes. */
-  version: 1;
+  version: typeof LAYER_SUMMARY_VERSION;
   /** False when parsing stopped early: recorded members are true, unrecorded ones are unknown. */
   complete: boolean;
   /** Recorded members in tar order (a later member for the same path replaces an earlier one). */
@@ -52,6 +60,8 @@ export interface LayerSummary {
   unsafeMembers: number;
   /** Tar members seen (all kinds). */
   members: number;
+  /** The walk reached a member inside a store item (`gnu/store/<item>` or below). */
+  storeReached: boolean;
 }
 
 export interface LayerCache {

@@ -13,7 +13,7 @@ import { DEFAULT_READER_OPTIONS } from '../guix/sexp/reader.js';
 import type { ArchiveScan, ArtifactDescription, SifFacts, SquashfsFacts } from './artifact.js';
 import { CountingReader } from '../archive/random-access.js';
 import type { RandomAccessReader } from '../archive/random-access.js';
-import { rebuildCommand } from './rebuild-command.js';
+import { squashfsPackRebuild } from './squashfs-pack-options.js';
 import { readSif } from '../archive/sif/read-sif.js';
 import { findPackProfile } from '../archive/squashfs/find-pack-profile.js';
 import type { WalkLimits } from '../archive/squashfs/path-walk.js';
@@ -113,7 +113,7 @@ async function scanPartition(
   };
   return {
     artifact,
-    rebuild: rebuildCommand(recipe, squashfsFacts, pack, sif?.header.arch),
+    rebuild: squashfsPackRebuild(recipe, squashfsFacts, pack, sif?.header.arch),
     recipe,
     bytesRead: counted.bytesRead,
   };

@@ -11,6 +11,9 @@
  * Early stop: a layer stops being parsed once the manifest is found in it, but its blob is still read
  * to the end into the hash, so the result is `verified` (read-layer.ts). Only `maxDrainBytes` trades
  * that for speed, and then the result says `verified: false`.
+ *
+ * The rebuild command (docker-pack-options.ts) is made from what this already reads: the config, the
+ * layer count, the top layer's summary, and what the source knows of its archive or annotations.
  */
 import { RecipeError, isRecipeError } from '../errors.js';
 import { formatPlatform, platformMatches, type Platform } from '../content/platform.js';
@@ -21,7 +24,8 @@ import { readLayer } from '../archive/read-layer.js';
 import { buildRecipe } from '../guix/build-recipe.js';
 import type { Recipe } from '../guix/recipe.js';
 import type { ImageScan, ScanResult } from './scan-result.js';
-import type { LayerCache, LayerSummary } from './layer-cache.js';
+import { LAYER_SUMMARY_VERSION, type LayerCache, type LayerSummary } from './layer-cache.js';
+import { dockerPackRebuild } from './docker-pack-options.js';
 import { classify, DEFAULT_CLASSIFIERS, type Classification, type ImageClassifier } from './classify.js';
 import {
   manifestPathOf,
@@ -31,6 +35,7 @@ import {
 } from './find-profile.js';
 import { resolveFile, viewOf, type LayerView, type Resolution } from './overlay.js';
 import { parseManifest, type ParsedImageManifest, type ParsedIndex } from '../content/image-manifest.js';
+import { REF_NAME } from '../oci/sources/oci-layout-source.js';
 import { readBlob } from '../content/read-blob.js';
 import { LayerSummariser } from './summarise-layer.js';
 
@@ -104,7 +109,7 @@ async function scanManifest(
   budget: { manifests: number },
 ): Promise<void> {
   if (parsed.kind === 'image') {
-    scan.results.push(await scanOneImage(source, desc, parsed, platform, scan, opts));
+    scan.results.push(await scanOneImage(source, desc, parsed, platform, scan, opts, refNameOf(desc, scan)));
     return;
   }
   if (depth >= MAX_INDEX_DEPTH) throw new RecipeError('invalid-image', 'index nested too deeply');
@@ -141,6 +146,11 @@ async function scanManifest(
   }
 }
 
+/** The image's `org.opencontainers.image.ref.name`: on its own descriptor, else on the top one. */
+function refNameOf(desc: Descriptor, scan: ImageScan): string | undefined {
+  return desc.annotations?.[REF_NAME] ?? scan.manifest.annotations?.[REF_NAME];
+}
+
 /** Attestation manifests (buildkit) sit in indexes as `unknown/unknown`: not images to scan. */
 function isAttestation(d: Descriptor): boolean {
   return (
@@ -160,6 +170,7 @@ async function scanOneImage(
   platform: Platform | undefined,
   scan: ImageScan,
   opts: ScanOptions,
+  refName: string | undefined,
 ): Promise<ScanResult> {
   const classifiers = opts.classifiers ?? DEFAULT_CLASSIFIERS;
   const input = {
@@ -210,7 +221,20 @@ async function scanOneImage(
         );
   }
   const recipe: Recipe = buildRecipe(found.text, { profile: found.profile });
-  return withPlatform({ kind: 'recipe', manifest: desc, recipe, verified: finder.verified }, platform);
+  const archive = source.dockerArchive?.();
+  const rebuild = dockerPackRebuild({
+    recipe,
+    config,
+    layerCount: m.layers.length,
+    top: finder.summary(0),
+    storeItems: finder.storeItems(),
+    ...(archive !== undefined && { archive }),
+    ...(refName !== undefined && { refName }),
+  });
+  return withPlatform(
+    { kind: 'recipe', manifest: desc, recipe, verified: finder.verified, rebuild },
+    platform,
+  );
 }
 
 /** Walks the layers of one image, top first, through the cache, to the effective profile manifest. */
@@ -218,6 +242,7 @@ class ProfileFinder {
   /** Index 0 = top layer. */
   readonly #layers: Descriptor[];
   readonly #views: (LayerView | undefined)[];
+  readonly #summaries: (LayerSummary | undefined)[];
   verified = true;
   lastReason = '';
 
@@ -229,6 +254,21 @@ class ProfileFinder {
   ) {
     this.#layers = [...layers].reverse();
     this.#views = this.#layers.map(() => undefined);
+    this.#summaries = this.#layers.map(() => undefined);
+  }
+
+  /** The summary of layer `i` (0 = top), if it was read or found in the cache. */
+  summary(i: number): LayerSummary | undefined {
+    return this.#summaries[i];
+  }
+
+  /** Names (`<hash>-<name>`) of the store items the summaries read so far hold. */
+  *storeItems(): Generator<string> {
+    for (const s of this.#summaries)
+      for (const n of s?.nodes ?? []) {
+        const m = /^gnu\/store\/([^/]+)$/.exec(n.path);
+        if (m !== null) yield m[1]!;
+      }
   }
 
   /** The manifest text and profile path, or undefined when the image has none. */
@@ -289,6 +329,7 @@ class ProfileFinder {
       const cached = await cacheGet(cache, desc, this.opts.signal);
       if (cached !== undefined && (cached.complete || target !== null)) {
         this.#views[i] = viewOf(cached);
+        this.#summaries[i] = cached;
         return;
       }
     }
@@ -327,6 +368,7 @@ class ProfileFinder {
     this.scan.bytesRead += res.bytesRead;
     const summary = summariser.summary(!res.stopped, res.unsafe);
     views[i] = viewOf(summary);
+    this.#summaries[i] = summary;
     if (!res.verified) this.verified = false;
     else if (cache) await cachePut(cache, desc, summary, this.opts.signal);
   }
@@ -340,7 +382,7 @@ async function cacheGet(
 ): Promise<LayerSummary | undefined> {
   try {
     const s = await cache.get(desc.digest, { signal });
-    return s?.version === 1 ? s : undefined;
+    return s?.version === LAYER_SUMMARY_VERSION ? s : undefined;
   } catch (err) {
     if (signal.aborted) throw err;
     return undefined;

@@ -4,6 +4,7 @@
 import type { Descriptor } from '../content/descriptor.js';
 import type { Platform } from '../content/platform.js';
 import type { Recipe } from '../guix/recipe.js';
+import type { Rebuild } from './rebuild.js';
 
 export type ScanResult =
   | {
@@ -14,6 +15,8 @@ export type ScanResult =
       recipe: Recipe;
       /** Every byte that contributed was digest-checked (no early stop left a blob unverified). */
       verified: boolean;
+      /** The `guix pack` command that makes the image again, with what the image cannot reveal. */
+      rebuild: Rebuild;
     }
   | { kind: 'no-profile'; platform?: Platform; manifest: Descriptor; reason: string }
   | { kind: 'not-guix'; platform?: Platform; manifest: Descriptor; reason: string };

@@ -5,7 +5,7 @@
  */
 import { RecipeError } from '../errors.js';
 import type { TarBody, TarEntry, TarVisitor } from '../archive/tar-walk.js';
-import type { LayerSummary, SummaryNode } from './layer-cache.js';
+import { LAYER_SUMMARY_VERSION, type LayerSummary, type SummaryNode } from './layer-cache.js';
 import { LayerView } from './overlay.js';
 
 export interface SummariseOptions {
@@ -22,6 +22,8 @@ export interface SummariseOptions {
 /** How far into a file we look for the start of a Guix manifest. */
 const SNIFF_BYTES = 4096;
 const STORE_MANIFEST = /^gnu\/store\/[^/]+\/manifest$/;
+/** A member inside a store item. */
+const IN_STORE_ITEM = /^gnu\/store\/[^/]/;
 
 /** Whether these first bytes of a file look like a Guix profile manifest: comments, then `(manifest`. */
 export function looksLikeManifest(prefix: Uint8Array): boolean {
@@ -45,6 +47,11 @@ function depthOf(path: string): number {
   return d;
 }
 
+/** A symlink from outside the store to an absolute store path: what `guix pack -S` makes. */
+function packSymlink(path: string, target: string): boolean {
+  return target.startsWith('/gnu/store/') && !path.startsWith('gnu/store/');
+}
+
 function baseOf(path: string): string {
   return path.slice(path.lastIndexOf('/') + 1);
 }
@@ -54,6 +61,7 @@ export class LayerSummariser {
   readonly view = new LayerView(false);
   #members = 0;
   #contentBytes = 0;
+  #storeReached = false;
   readonly #maxManifest: number;
   readonly #maxNodes: number;
   readonly #maxContent: number;
@@ -69,6 +77,7 @@ export class LayerSummariser {
   /** The tar-walk visitor. */
   readonly visit: TarVisitor = async (entry, body) => {
     this.#members++;
+    if (!this.#storeReached && IN_STORE_ITEM.test(entry.path)) this.#storeReached = true;
     if (entry.path === '' && entry.type !== 'opaque') return;
     const node = await this.#nodeFor(entry, body);
     // Depth <= 3 directories always exist as facts, so upper layers shadow lower non-directories.
@@ -88,12 +97,13 @@ export class LayerSummariser {
   summary(complete: boolean, unsafeMembers: number): LayerSummary {
     this.view.complete = complete;
     return {
-      version: 1,
+      version: LAYER_SUMMARY_VERSION,
       complete,
       nodes: [...this.view.nodes.values()],
       opaque: [...this.view.opaque],
       unsafeMembers,
       members: this.#members,
+      storeReached: this.#storeReached,
     };
   }
 
@@ -120,8 +130,12 @@ export class LayerSummariser {
         return undefined;
       case 'directory':
         return depth <= 3 || named ? { path, type: 'directory' } : undefined;
-      case 'symlink':
-        return depth <= 4 || named ? { path, type: 'symlink', target: entry.linkname ?? '' } : undefined;
+      case 'symlink': {
+        const target = entry.linkname ?? '';
+        return depth <= 4 || named || packSymlink(path, target)
+          ? { path, type: 'symlink', target }
+          : undefined;
+      }
       case 'hardlink': {
         // A hard link is its target's content (an earlier member of this same layer).
         const target = this.view.nodes.get(entry.linkname ?? '');

@@ -28,6 +28,10 @@ import {
   type RenderedAttestation,
 } from '../attest/render-attestation.js';
 import { recipeTextKey, renderText, type RecipeText } from '../guix/recipe-texts.js';
+import type { ManifestStyle } from '../guix/export-manifest.js';
+import type { PrinterStyle } from '../guix/sexp/pretty-print.js';
+import { profileRebuild, STORED_BEFORE_REBUILD } from '../scan/profile-rebuild.js';
+import { rebuildScript, type RebuildTexts } from '../scan/rebuild-script.js';
 import {
   clampPage,
   type ImageRecord,
@@ -299,6 +303,61 @@ export class RecipeQueries {
     }
     if (found.kind === 'index') throw new RecipeError('invalid-image', `${spec}: an index inside an index`);
     throw noRecipe(spec, { kind: found.kind, reason: found.reason });
+  }
+
+  /**
+   * The rebuild script of IMAGE's recipe (rebuild-script.ts, the bytes `inspect --output rebuild`
+   * prints), with the texts as stored at scan time. A result stored before rebuild commands were
+   * recorded gets the `guix pack -f docker` command its recipe alone gives, every image option
+   * listed as unknown.
+   */
+  async rebuildScript(
+    spec: string,
+    t: { style: ManifestStyle; printer: PrinterStyle },
+    platform: string | undefined,
+    opts: Opts = {},
+  ): Promise<string> {
+    const r = await this.resolveImage(spec, opts);
+    if (!r) throw new RecipeError('not-found', `${spec}: this tag has not been seen (scan it first)`);
+    let res = await this.store.getResult(r.digest, opts);
+    if (res?.kind === 'index') {
+      const entry = platformEntry(spec, res.platforms, platform);
+      res = await this.store.getResult(entry.digest, opts);
+    }
+    if (!res) throw new RecipeError('not-found', `no recipe for ${spec}`);
+    if (res.kind === 'index') throw new RecipeError('invalid-image', `${spec}: an index inside an index`);
+    if (res.kind !== 'recipe') throw noRecipe(spec, res);
+    const rebuild = res.rebuild ?? profileRebuild(res.recipe, 'docker', STORED_BEFORE_REBUILD);
+    const texts: RebuildTexts = {
+      manifest: await this.#storedText(
+        res.digest,
+        res.recipe,
+        {
+          file: 'manifest.scm',
+          style: t.style,
+          printer: t.printer,
+        },
+        opts,
+      ),
+    };
+    if (res.recipe.channels.length > 0)
+      texts.channels = await this.#storedText(
+        res.digest,
+        res.recipe,
+        {
+          file: 'channels.scm',
+          printer: t.printer,
+        },
+        opts,
+      );
+    return rebuildScript(rebuild, texts);
+  }
+
+  /** A text as stored for a recipe digest, else rendered from the recipe. */
+  async #storedText(digest: Digest, recipe: Recipe, t: RecipeText, opts: Opts = {}): Promise<string> {
+    const found = await this.store.getText(digest, recipeTextKey(t), opts);
+    if (found?.kind === 'recipe' && found.text !== undefined) return found.text;
+    return renderText(recipe, t);
   }
 }
 

@@ -11,6 +11,7 @@ import { isIndexMediaType } from '../content/media-types.js';
 import type { Recipe, RecipeDependency } from '../guix/recipe.js';
 import { renderAllTexts } from '../guix/recipe-texts.js';
 import type { ImageScan, ScanResult } from '../scan/scan-result.js';
+import type { Rebuild } from '../scan/rebuild.js';
 import type { ErrorCode } from '../errors.js';
 import { RecipeError } from '../errors.js';
 import type { RedisClient } from './redis-connection.js';
@@ -71,7 +72,14 @@ interface ResultBase {
 }
 /** What GET /v1/recipes/{digest} serves. */
 export type StoredResult =
-  | (ResultBase & { kind: 'recipe'; platform: Platform | null; recipe: Recipe; verified: boolean })
+  | (ResultBase & {
+      kind: 'recipe';
+      platform: Platform | null;
+      recipe: Recipe;
+      verified: boolean;
+      /** The rebuild command; absent for results stored before it was recorded. */
+      rebuild?: Rebuild;
+    })
   | (ResultBase & { kind: 'no-profile' | 'not-guix'; platform: Platform | null; reason: string })
   | (ResultBase & { kind: 'index'; platforms: RollupEntry[] });
 
@@ -395,7 +403,8 @@ export class RecipeStore {
       scannedAt: iso(t),
       platform: r.platform ?? null,
     };
-    if (r.kind === 'recipe') return { ...base, kind: 'recipe', recipe: r.recipe, verified: r.verified };
+    if (r.kind === 'recipe')
+      return { ...base, kind: 'recipe', recipe: r.recipe, verified: r.verified, rebuild: r.rebuild };
     return { ...base, kind: r.kind, reason: r.reason };
   }
 
@@ -410,6 +419,7 @@ export class RecipeStore {
     if (r.kind === 'recipe') {
       f.recipe = JSON.stringify(r.recipe);
       f.verified = r.verified ? '1' : '0';
+      if (r.rebuild !== undefined) f.rebuild = JSON.stringify(r.rebuild);
       // Every text variant, rendered once here and served as stored (getText).
       for (const [key, text] of Object.entries(renderAllTexts(r.recipe))) f[`${TEXT_FIELD}${key}`] = text;
     }
@@ -448,6 +458,7 @@ export class RecipeStore {
           platform: JSON.parse(h.platform ?? 'null') as Platform | null,
           recipe: JSON.parse(h.recipe ?? 'null') as Recipe,
           verified: h.verified === '1',
+          ...(h.rebuild !== undefined && { rebuild: JSON.parse(h.rebuild) as Rebuild }),
         };
       case 'no-profile':
       case 'not-guix':

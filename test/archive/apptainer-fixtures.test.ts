@@ -94,7 +94,7 @@ for (const f of facts) {
         `guix time-machine -C channels.scm -- pack -f squashfs${compress} -S /bin=bin --save-provenance -m manifest.scm`,
       );
       assert.equal(j.rebuild.command.join(' '), j.rebuild.text);
-      assert.ok(j.rebuild.unknown.some((u: string) => u.startsWith('--system')));
+      assert.ok(j.rebuild.unknown.some((u: { option: string }) => u.option === '--system'));
       // The recipe is the one of the same profile read from its manifest file.
       const p = await cli(['inspect', `profile:${DOCKER}/profile-manifest`, '--output', 'json']);
       const fromProfile = JSON.parse(p.stdout);

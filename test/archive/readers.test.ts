@@ -20,7 +20,8 @@ import {
 import { blockDecompressor } from '../../shared/archive/squashfs/block-decompressor.js';
 import { MetadataReader } from '../../shared/archive/squashfs/metadata-block.js';
 import { normalize } from '../../shared/archive/squashfs/path-walk.js';
-import { rebuildCommand, shellQuote } from '../../shared/scan/rebuild-command.js';
+import { squashfsPackRebuild } from '../../shared/scan/squashfs-pack-options.js';
+import { shellQuote } from '../../shared/scan/rebuild.js';
 
 const signal = new AbortController().signal;
 
@@ -173,8 +174,8 @@ void test('normalize: `..` never climbs above the root', () => {
 });
 
 void test('the rebuild command: argv and one shell line, quoted where needed', () => {
-  const r = rebuildCommand(
-    { channels: [{ name: 'guix' } as never] },
+  const r = squashfsPackRebuild(
+    { channels: [{ name: 'guix' } as never], packages: [] },
     { compression: 'zstd' },
     { entryPoint: "bin/it's", symlinks: [{ source: '/opt/my app', target: '' }], localstatedir: false },
     'arm64',
@@ -202,5 +203,5 @@ void test('the rebuild command: argv and one shell line, quoted where needed', (
     `guix time-machine -C channels.scm -- pack -f squashfs -C zstd '--entry-point=bin/it'\\''s' -S '/opt/my app=' --save-provenance -m manifest.scm`,
   );
   assert.equal(shellQuote(''), "''");
-  assert.match(r.unknown.join('\n'), /the SIF header says arm64/);
+  assert.match(r.unknown.map((u) => u.reason).join('\n'), /the SIF header says arm64/);
 });

@@ -7,7 +7,10 @@ import { parseInspectArgs, selectResult } from '../../services/cli/commands/insp
 import { findTransport, TRANSPORTS } from '../../services/cli/transports.js';
 import { isRecipeError } from '../../shared/errors.js';
 import type { ImageScan } from '../../shared/scan/scan-result.js';
+import { profileRebuild } from '../../shared/scan/profile-rebuild.js';
 import type { Recipe } from '../../shared/guix/recipe.js';
+
+const REBUILD = profileRebuild({ channels: [], packages: [] }, 'docker', 'a test result');
 
 const SEED = 'profile:test/fixtures/guix-images/seed-python-numpy/profile-manifest';
 
@@ -68,7 +71,7 @@ void test('usage errors: exit 2, one line', async () => {
     [['inspect', SEED, SEED], /one SOURCE/],
     [
       ['inspect', SEED, '--output', 'yaml'],
-      /--output must be one of summary, channels, manifest, json, cyclonedx, cyclonedx-1\.6, cyclonedx-1\.7, spdx, slsa \(got 'yaml'\)/,
+      /--output must be one of summary, channels, manifest, json, rebuild, cyclonedx, cyclonedx-1\.6, cyclonedx-1\.7, spdx, slsa \(got 'yaml'\)/,
     ],
     [['inspect', SEED, '--manifest-style', 'loose'], /--manifest-style must be one of pinned, guix/],
     [['inspect', SEED, '--printer', 'fancy'], /--printer must be one of classic, modern/],
@@ -235,6 +238,7 @@ void test('platform selection: the asked one of an index, the only one of an ima
         manifest: DESC(1),
         recipe,
         verified: true,
+        rebuild: REBUILD,
       },
       { kind: 'not-guix', platform: { os: 'linux', architecture: 'amd64' }, manifest: DESC(2), reason: 'x' },
     ],
@@ -262,6 +266,7 @@ void test('platform selection: the asked one of an index, the only one of an ima
         manifest: DESC(3),
         recipe,
         verified: true,
+        rebuild: REBUILD,
       },
     ],
   };

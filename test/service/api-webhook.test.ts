@@ -15,7 +15,12 @@ import { imageId } from '../../shared/oci/reference.js';
 import { SCAN_QUEUE } from '../../shared/queue/scan-jobs.js';
 import { buildRecipe, renderChannels, renderManifest } from '../../shared/guix/build-recipe.js';
 import { sha256Digest, type Digest } from '../../shared/content/digest.js';
+import { profileRebuild } from '../../shared/scan/profile-rebuild.js';
+import type { Recipe } from '../../shared/guix/recipe.js';
+import type { Rebuild } from '../../shared/scan/rebuild.js';
 import { MediaType } from '../../shared/content/media-types.js';
+
+const rebuildOf = (r: Recipe): Rebuild => profileRebuild(r, 'docker', 'a test result');
 
 const FIX = new URL('../fixtures/webhooks/distribution/', import.meta.url);
 let deliveries = 0;
@@ -242,7 +247,7 @@ void describe('API with a real Redis', () => {
     const img = { registry: REGISTRY, repository: 'science/two-channels', digest: m.digest };
     await store.saveScan(img, {
       manifest: m,
-      results: [{ kind: 'recipe', manifest: m, recipe, verified: true }],
+      results: [{ kind: 'recipe', manifest: m, recipe, verified: true, rebuild: rebuildOf(recipe) }],
       bytesRead: 0,
     });
     const json = await app.inject({ method: 'GET', url: `/v1/recipes/${m.digest}` });
@@ -303,7 +308,14 @@ void describe('API with a real Redis', () => {
       {
         manifest: idx,
         results: [
-          { kind: 'recipe', platform: amd.platform, manifest: amd, recipe, verified: true },
+          {
+            kind: 'recipe',
+            platform: amd.platform,
+            manifest: amd,
+            recipe,
+            verified: true,
+            rebuild: rebuildOf(recipe),
+          },
           { kind: 'not-guix', platform: arm.platform, manifest: arm, reason: 'busybox' },
         ],
         bytesRead: 0,

@@ -14,7 +14,11 @@ import type { Digest } from '../../shared/content/digest.js';
 import { sha256Digest } from '../../shared/content/digest.js';
 import { MediaType } from '../../shared/content/media-types.js';
 import type { ImageScan } from '../../shared/scan/scan-result.js';
+import { profileRebuild } from '../../shared/scan/profile-rebuild.js';
+import type { Rebuild } from '../../shared/scan/rebuild.js';
 import type { LayerSummary } from '../../shared/scan/layer-cache.js';
+
+const rebuildOf = (r: Recipe): Rebuild => profileRebuild(r, 'docker', 'a test result');
 
 const GUIX = 'https://git.savannah.gnu.org/git/guix.git';
 function recipe(pkg: string, version: string, commit: string): Recipe {
@@ -84,7 +88,7 @@ for (const mode of ['standalone', 'cluster', 'sentinel'] as RedisMode[]) {
       assert.equal((await store.getImage(img))?.state, 'running');
       const scan: ImageScan = {
         manifest: m,
-        results: [{ kind: 'recipe', manifest: m, recipe: r, verified: true }],
+        results: [{ kind: 'recipe', manifest: m, recipe: r, verified: true, rebuild: rebuildOf(r) }],
         bytesRead: 10,
       };
       await store.saveScan(img, scan);
@@ -125,7 +129,7 @@ for (const mode of ['standalone', 'cluster', 'sentinel'] as RedisMode[]) {
       await store.markRunning(img);
       await store.saveScan(img, {
         manifest: m,
-        results: [{ kind: 'recipe', manifest: m, recipe: r, verified: true }],
+        results: [{ kind: 'recipe', manifest: m, recipe: r, verified: true, rebuild: rebuildOf(r) }],
         bytesRead: 1,
       });
       const got = await store.getResult(m.digest);
@@ -179,6 +183,7 @@ for (const mode of ['standalone', 'cluster', 'sentinel'] as RedisMode[]) {
             manifest: amd,
             recipe: recipe('hello', '2.12', 'd'.repeat(40)),
             verified: true,
+            rebuild: rebuildOf(recipe('hello', '2.12', 'd'.repeat(40))),
           },
           { kind: 'not-guix', platform: arm.platform, manifest: arm, reason: 'no /gnu/store in PATH' },
         ],
@@ -213,7 +218,13 @@ for (const mode of ['standalone', 'cluster', 'sentinel'] as RedisMode[]) {
       await store.saveScan(a, {
         manifest: m,
         results: [
-          { kind: 'recipe', manifest: m, recipe: recipe('git', '2.45', 'e'.repeat(40)), verified: false },
+          {
+            kind: 'recipe',
+            manifest: m,
+            recipe: recipe('git', '2.45', 'e'.repeat(40)),
+            verified: false,
+            rebuild: rebuildOf(recipe('git', '2.45', 'e'.repeat(40))),
+          },
         ],
         bytesRead: 1,
       });

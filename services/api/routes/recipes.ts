@@ -4,6 +4,8 @@
  * (rendered once, when the scan was stored), as text/x-scheme; for an index, `?platform=`.
  * GET /v1/recipes/{digest}/sbom (CycloneDX, SPDX) and /slsa (in-toto + SLSA provenance): documents
  * byte-identical to `inspect --output cyclonedx|spdx|slsa` for the same scan (docs/sbom.md).
+ * GET /v1/recipes/{digest}/rebuild.sh: the script that writes both and runs the rebuild command, the
+ * bytes `inspect --output rebuild` prints (shared/scan/rebuild-script.ts), as text/x-shellscript.
  */
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -13,11 +15,14 @@ import {
   ChannelsQuery,
   DigestParams,
   ManifestQuery,
+  RebuildQuery,
   RecipeDocumentSchema,
   SCHEME_CONTENT_TYPE,
   SbomQuery,
   SchemeText,
   SlsaQuery,
+  SHELL_CONTENT_TYPE,
+  ShellScriptText,
 } from '../schemas/recipes.js';
 import { problemResponses } from '../schemas/common.js';
 
@@ -52,8 +57,18 @@ export default async function recipeRoutes(fastify: FastifyInstance): Promise<vo
           `${r.digest}: ${r.kind === 'not-guix' ? 'not a Guix image' : 'no Guix profile found'}: ${r.reason}`,
           { details: { kind: r.kind } },
         );
-      const { digest, manifest, scannedAt, platform, verified, recipe } = r;
-      return { digest, kind: 'recipe' as const, manifest, scannedAt, platform, verified, recipe, images };
+      const { digest, manifest, scannedAt, platform, verified, recipe, rebuild } = r;
+      return {
+        digest,
+        kind: 'recipe' as const,
+        manifest,
+        scannedAt,
+        platform,
+        verified,
+        recipe,
+        ...(rebuild !== undefined && { rebuild }),
+        images,
+      };
     },
   );
 
@@ -127,6 +142,24 @@ export default async function recipeRoutes(fastify: FastifyInstance): Promise<vo
       const doc = await queries.attestation(req.params.digest, 'slsa', req.query);
       // A Buffer: Fastify sends the standard media type as it is (no charset added, no quoting).
       return reply.header('content-type', doc.mediaType).send(Buffer.from(doc.body));
+    },
+  );
+
+  app.get(
+    '/v1/recipes/:digest/rebuild.sh',
+    {
+      schema: {
+        summary: 'A shell script that writes channels.scm and manifest.scm and runs the rebuild command',
+        tags: ['recipes'],
+        params: DigestParams,
+        querystring: RebuildQuery,
+        response: { 200: ShellScriptText, ...problemResponses },
+      },
+    },
+    async (req, reply) => {
+      const { platform, printer = 'classic', style = 'pinned' } = req.query;
+      const script = await queries.rebuildScript(req.params.digest, { style, printer }, platform);
+      return reply.type(SHELL_CONTENT_TYPE).send(script);
     },
   );
 }

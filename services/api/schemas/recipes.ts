@@ -1,4 +1,4 @@
-/** Schemas of the recipe routes: the recipe document and the text routes' parameters. */
+/** Schemas of the recipe routes: the recipe document and the text and script routes' parameters. */
 import { Type } from 'typebox';
 import {
   DescriptorSchema,
@@ -23,6 +23,41 @@ export const ManifestQuery = Type.Object({
   style: Type.Optional(Type.Union([Type.Literal('pinned'), Type.Literal('guix')], { default: 'pinned' })),
 });
 
+export const RebuildQuery = Type.Object({
+  platform: Type.Optional(PlatformQuerySchema),
+  printer: Type.Optional(Printer),
+  style: Type.Optional(Type.Union([Type.Literal('pinned'), Type.Literal('guix')], { default: 'pinned' })),
+});
+
+const UnknownOptionSchema = Type.Object({ option: Type.String(), reason: Type.String() });
+
+/** The rebuild command (shared/scan/rebuild.ts): options as data, what is unknown, argv and text. */
+export const RebuildSchema = Type.Object(
+  {
+    kind: Type.String({ description: 'pack, or system-image' }),
+    format: Type.Union([Type.String(), Type.Null()]),
+    options: Type.Object(
+      {
+        entryPoint: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+        entryPointArguments: Type.Optional(Type.Array(Type.String())),
+        symlinks: Type.Optional(Type.Array(Type.Object({ source: Type.String(), target: Type.String() }))),
+        maxLayers: Type.Optional(Type.Union([Type.Integer(), Type.Null()])),
+        imageTag: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+        localStateDir: Type.Optional(Type.Boolean()),
+        compression: Type.Optional(Type.String()),
+        relocatable: Type.Optional(Type.Union([Type.Literal('R'), Type.Literal('RR'), Type.Null()])),
+        system: Type.Optional(Type.String()),
+        saveProvenance: Type.Optional(Type.Boolean()),
+      },
+      { additionalProperties: true },
+    ),
+    unknown: Type.Array(UnknownOptionSchema),
+    command: Type.Array(Type.String()),
+    text: Type.String(),
+  },
+  { title: 'Rebuild', additionalProperties: true },
+);
+
 export const RecipeDocumentSchema = Type.Object(
   {
     digest: Type.String(),
@@ -32,6 +67,7 @@ export const RecipeDocumentSchema = Type.Object(
     platform: Type.Optional(Type.Union([PlatformSchema, Type.Null()])),
     verified: Type.Optional(Type.Boolean()),
     recipe: Type.Optional(RecipeSchema),
+    rebuild: Type.Optional(RebuildSchema),
     platforms: Type.Optional(
       Type.Array(
         Type.Object({
@@ -89,3 +125,9 @@ export const SlsaQuery = Type.Object(
 export const AttestationDocument = Type.Unknown({
   description: 'The document (CycloneDX, SPDX or in-toto JSON), as its media type says',
 });
+export const ShellScriptText = Type.String({
+  description: 'POSIX shell script',
+  contentMediaType: 'text/x-shellscript',
+});
+
+export const SHELL_CONTENT_TYPE = 'text/x-shellscript; charset=utf-8';

@@ -19,6 +19,9 @@ import type { Recipe } from '../../../shared/guix/recipe.js';
 import { scanImage } from '../../../shared/scan/scan-image.js';
 import { MemoryLayerCache } from '../../../shared/scan/layer-cache.js';
 import type { ImageScan, ScanResult } from '../../../shared/scan/scan-result.js';
+import type { Rebuild } from '../../../shared/scan/rebuild.js';
+import { rebuildScript, type RebuildTexts } from '../../../shared/scan/rebuild-script.js';
+import { NO_ARTIFACT, profileRebuild } from '../../../shared/scan/profile-rebuild.js';
 import type { CliIO } from '../cli-io.js';
 import type { Command } from '../command.js';
 import { formatJson } from '../json-output.js';
@@ -45,12 +48,13 @@ import {
 import type { AttestationOutput } from '../attestation-output.js';
 
 /** What `--output` can ask for. */
-export type InspectOutput = 'summary' | 'channels' | 'manifest' | 'json' | AttestationOutput;
+export type InspectOutput = 'summary' | 'channels' | 'manifest' | 'json' | 'rebuild' | AttestationOutput;
 const OUTPUTS: readonly InspectOutput[] = [
   'summary',
   'channels',
   'manifest',
   'json',
+  'rebuild',
   ...(Object.keys(ATTESTATION_OUTPUTS) as AttestationOutput[]),
 ];
 const PRINTERS: readonly PrinterStyle[] = ['classic', 'modern'];
@@ -112,7 +116,11 @@ Options:
                                channels  channels.scm, as 'guix package --export-channels' prints it
                                manifest  manifest.scm, as 'guix package --export-manifest' prints it
                                json      the recipe as JSON (docs/recipe-schema.md); for an image, the
-                                         scan of every platform, each with its recipe
+                                         scan of every platform, each with its recipe and rebuild
+                               rebuild   a POSIX shell script that writes channels.scm and manifest.scm
+                                         (as the two outputs above print them) and runs the guix pack
+                                         command with every option the image reveals; the options it
+                                         cannot reveal are listed in comments
                                cyclonedx CycloneDX 1.6 JSON SBOM (cyclonedx-1.6 says so explicitly;
                                          cyclonedx-1.7 for CycloneDX 1.7)
                                spdx      SPDX 2.3 JSON SBOM
@@ -151,7 +159,8 @@ Errors are reported as one line on standard error.
 Examples:
   guix-recipes inspect profile:$HOME/.guix-profile --output manifest > manifest.scm
   guix-recipes inspect docker-archive:pack.tar.gz --output channels > channels.scm
-  guix time-machine -C channels.scm -- pack -f docker -m manifest.scm
+  guix time-machine -C channels.scm -- pack -f docker --save-provenance -m manifest.scm
+  guix-recipes inspect docker-archive:pack.tar.gz --output rebuild > rebuild.sh && sh rebuild.sh
   guix-recipes inspect sif:image.sif --output json   # with the 'guix pack -f squashfs' rebuild command
   guix-recipes inspect docker://registry.example/team/app:1.0 --output cyclonedx > sbom.cdx.json
 `;
@@ -215,6 +224,7 @@ export function parseInspectArgs(argv: string[]): InspectOptions {
  */
 function renderRecipe(
   recipe: Recipe,
+  rebuild: Rebuild,
   opts: InspectOptions,
   subject: AttestSubject | undefined,
   image?: ImageFacts,
@@ -234,9 +244,20 @@ function renderRecipe(
       return renderManifest(recipe, { style: opts.manifestStyle, printer: opts.printer });
     case 'json':
       return formatJson(recipe);
+    case 'rebuild':
+      return rebuildScript(rebuild, scriptTexts(recipe, opts));
     case 'summary':
-      return formatSummary(recipe, image);
+      return formatSummary(recipe, image, rebuild);
   }
+}
+
+/** The texts the rebuild script writes: exactly what `--output channels` / `--output manifest` print. */
+function scriptTexts(recipe: Recipe, opts: InspectOptions): RebuildTexts {
+  const texts: RebuildTexts = {
+    manifest: renderManifest(recipe, { style: opts.manifestStyle, printer: opts.printer }),
+  };
+  if (recipe.channels.length > 0) texts.channels = renderChannels(recipe, { printer: opts.printer });
+  return texts;
 }
 
 async function inspectProfile(
@@ -258,7 +279,8 @@ async function inspectProfile(
       });
     throw err;
   }
-  io.stdout.write(renderRecipe(recipe, opts, profileSubject(local)));
+  const rebuild = profileRebuild(recipe, null, NO_ARTIFACT);
+  io.stdout.write(renderRecipe(recipe, rebuild, opts, profileSubject(local)));
   return 0;
 }
 
@@ -337,7 +359,7 @@ async function inspectImage(opts: InspectOptions, io: CliIO, signal: AbortSignal
     };
     if (result.platform) facts.platform = formatPlatform(result.platform);
     const subject = imageSubject(opts.source, source.name, result.manifest, result.platform);
-    io.stdout.write(renderRecipe(result.recipe, opts, subject, facts));
+    io.stdout.write(renderRecipe(result.recipe, result.rebuild, opts, subject, facts));
     return 0;
   } finally {
     await source.close?.();
@@ -354,12 +376,14 @@ async function inspectArchive(
   const scan = await scanArchiveSource(archive, { signal, cwd: io.cwd });
   if (opts.output === 'json') io.stdout.write(formatJson({ source: opts.source, ...scan }));
   else if (opts.output === 'summary')
-    io.stdout.write(formatArchiveFacts(opts.source, scan) + formatSummary(scan.recipe));
+    io.stdout.write(
+      formatArchiveFacts(opts.source, scan) + formatSummary(scan.recipe, undefined, scan.rebuild),
+    );
   else {
     const subject = isAttestationOutput(opts.output)
       ? await fileSubject(opts.source, resolve(io.cwd, archive.path), signal)
       : undefined;
-    io.stdout.write(renderRecipe(scan.recipe, opts, subject));
+    io.stdout.write(renderRecipe(scan.recipe, scan.rebuild, opts, subject));
   }
   return 0;
 }

@@ -3,7 +3,8 @@
  * writes it: `manifest.json` with `Config` and `Layers` (`<id>/layer.tar`, `sha256:<hex>/layer.tar`,
  * `blobs/sha256/<hex>`, with or without `./`). It is served as an OCI image whose descriptors we
  * synthesise: each layer's digest is the sha256 of the member as stored, its media type says tar,
- * tar+gzip or tar+zstd from its magic number. Read in place, streamed (tar-archive.ts).
+ * tar+gzip or tar+zstd from its magic number. Read in place, streamed (tar-archive.ts). The archive's
+ * own layout (compression, member names, tags) is kept for the rebuild command (`dockerArchive()`).
  *
  * Contract (hashing): the one pass that indexes the archive hashes every member, and those hashes
  * ARE the digests of the config and layer descriptors; the synthesised manifest is hashed once when
@@ -16,7 +17,13 @@
 import { RecipeError } from '../../errors.js';
 import { sha256Digest, type Digest } from '../../content/digest.js';
 import { type Descriptor } from '../../content/descriptor.js';
-import type { FetchOptions, RawBlob, RawImageSource, RawManifest } from '../../content/image-source.js';
+import type {
+  DockerArchiveLayout,
+  FetchOptions,
+  RawBlob,
+  RawImageSource,
+  RawManifest,
+} from '../../content/image-source.js';
 import { MediaType } from '../../content/media-types.js';
 import { verifiedSource, type VerifiedSource } from '../../content/verified-source.js';
 import { TarArchive, type ArchiveMember } from '../../archive/tar-archive.js';
@@ -49,6 +56,7 @@ export class DockerArchiveSource implements RawImageSource {
   readonly #manifest: Held;
   readonly #config: Held;
   readonly #layers: Map<Digest, ArchiveMember>;
+  readonly #layout: DockerArchiveLayout;
 
   /** Use openDockerArchive. */
   constructor(
@@ -57,12 +65,18 @@ export class DockerArchiveSource implements RawImageSource {
     manifest: Held,
     config: Held,
     layers: Map<Digest, ArchiveMember>,
+    layout: DockerArchiveLayout,
   ) {
     this.name = name;
     this.#archive = archive;
     this.#manifest = manifest;
     this.#config = config;
     this.#layers = layers;
+    this.#layout = layout;
+  }
+
+  dockerArchive(): DockerArchiveLayout {
+    return { ...this.#layout, layers: [...this.#layout.layers], repoTags: [...this.#layout.repoTags] };
   }
 
   async manifest(): Promise<RawManifest> {
@@ -171,10 +185,15 @@ export async function openDockerArchive(
     },
     bytes: manifestBytes,
   };
+  const layout: DockerArchiveLayout = {
+    compression: archive.compression,
+    config: image.Config,
+    layers: [...image.Layers],
+    repoTags: [...(image.RepoTags ?? [])],
+    repositories: archive.member('repositories') !== undefined,
+  };
   return verifiedSource(
-    new DockerArchiveSource(`docker-archive:${path}`, archive, manifest, config, layers),
-    {
-      maxManifestBytes: maxJson,
-    },
+    new DockerArchiveSource(`docker-archive:${path}`, archive, manifest, config, layers, layout),
+    { maxManifestBytes: maxJson },
   );
 }
