@@ -75,6 +75,8 @@ export interface RawManifest {
   digest?: Digest;
   /** The size the source claims (an index entry's); checked when present. */
   size?: number;
+  /** Annotations the source keeps beside the manifest (an OCI layout's index entry: its ref name). */
+  annotations?: Record<string, string>;
   /**
    * The source wrote these bytes and computed `digest` from them itself (a docker-archive's
    * synthesised manifest): they are not hashed again.

@@ -131,14 +131,15 @@ function checkManifestSize(raw: RawManifest, what: string, max: number): void {
  */
 export function verifiedManifest(raw: RawManifest, what: string, max: number): Descriptor {
   checkManifestSize(raw, what, max);
+  const annotations = raw.annotations ? { annotations: raw.annotations } : {};
   if (raw.hashed === true && raw.digest !== undefined)
-    return { mediaType: raw.mediaType, digest: raw.digest, size: raw.bytes.length };
+    return { mediaType: raw.mediaType, digest: raw.digest, size: raw.bytes.length, ...annotations };
   const digest = digestOf(raw.bytes, raw.digest ? digestAlgorithm(raw.digest) : 'sha256');
   if (raw.digest !== undefined && digest !== raw.digest)
     throw new RecipeError('digest-mismatch', `${what} has digest ${digest}, expected ${raw.digest}`, {
       details: { expected: raw.digest, actual: digest },
     });
-  return { mediaType: raw.mediaType, digest, size: raw.bytes.length };
+  return { mediaType: raw.mediaType, digest, size: raw.bytes.length, ...annotations };
 }
 
 /** A RawImageSource behind the checks above; `raw` stays reachable for what only it knows. */

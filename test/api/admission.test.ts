@@ -358,14 +358,15 @@ void describe('requests that are not AdmissionReviews: 400, never an allow', () 
       assert.doesNotMatch(res.body, /"allowed"/);
     });
 
-  void test('plain text: 400 as well', async () => {
+  // Not JSON at all: refused before it is read (415, as every JSON route answers), never an allow.
+  void test('plain text: 415, never an allow', async () => {
     const res = await env.app.inject({
       method: 'POST',
       url: '/v1/admission/prod',
       headers: { ...auth, 'content-type': 'text/plain' },
       payload: 'hello',
     });
-    assert.equal(res.statusCode, 400, res.body);
+    assert.equal(res.statusCode, 415, res.body);
     assert.match(String(res.headers['content-type']), /^application\/problem\+json/);
     assert.doesNotMatch(res.body, /"allowed"/);
   });

@@ -52,14 +52,14 @@ void describe('the API port is taken', () => {
       };
       const p = spawnService(command, { cwd: work, env });
       procs.push(p);
-      const started = Date.now();
+      // The bound covers starting Node and loading the code on a busy 2-core machine (several
+      // seconds from the sources); the fault it catches is a process that never exits.
       const code = await Promise.race([
         p.exited,
-        new Promise<string>((res) => setTimeout(() => res('still running'), 15000)),
+        new Promise<string>((res) => setTimeout(() => res('still running'), 45_000)),
       ]);
-      assert.notEqual(code, 'still running', `still alive after 15 s:\n${p.output()}`);
+      assert.notEqual(code, 'still running', `still alive after 45 s:\n${p.output()}`);
       assert.notEqual(code, 0, p.output());
-      assert.ok(Date.now() - started < 15000);
       assert.match(p.output(), new RegExp(`127\\.0\\.0\\.1:${port}.*(in use|EADDRINUSE)`), p.output());
       assert.doesNotMatch(p.output(), /scanner worker started/);
       // A worker's stalled checker marks the queue as soon as it runs.

@@ -71,7 +71,7 @@ export async function waitFor<T>(
 }
 
 /** Wait until GET url/readyz answers 200. */
-export async function waitReady(baseUrl: string, proc: ServiceProcess, timeoutMs = 30000): Promise<void> {
+export async function waitReady(baseUrl: string, proc: ServiceProcess, timeoutMs = 60_000): Promise<void> {
   await waitFor(
     `${baseUrl}/readyz`,
     async () => {

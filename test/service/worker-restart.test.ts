@@ -106,7 +106,15 @@ void describe('worker restart in the middle of a scan', () => {
         renderChannels(result.recipe),
         readFileSync(join(FIXTURES_DIR, 'two-channels', 'export-channels.scm'), 'utf8'),
       );
-      assert.equal(await (await queue.getJob(id))?.getState(), 'completed', 'kept for re-push dedupe');
+      // The record says done as the result is stored; the job completes a moment later (the worker
+      // still judges the image under the policies), and is then kept for re-push dedupe.
+      const until = Date.now() + 20_000;
+      let state = await (await queue.getJob(id))?.getState();
+      while (state === 'active' && Date.now() < until) {
+        await new Promise((r) => setTimeout(r, 100));
+        state = await (await queue.getJob(id))?.getState();
+      }
+      assert.equal(state, 'completed', 'kept for re-push dedupe');
       assert.equal(await second.stop(), 0, `worker exits 0 on SIGTERM:\n${second.output()}`);
     } finally {
       await queue.close();

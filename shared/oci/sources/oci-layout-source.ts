@@ -107,6 +107,7 @@ export class OciLayoutSource implements RawImageSource {
       mediaType: descriptor.mediaType || MediaType.OciManifest,
       digest: descriptor.digest,
       size: descriptor.size,
+      ...(descriptor.annotations ? { annotations: descriptor.annotations } : {}),
     };
     return this.#top;
   }
