@@ -1,8 +1,9 @@
 // A long scan on a busy machine is never declared stalled: the worker's lock renewal runs on the same
-// event loop as the scan, so the scan must yield often enough. Scaled down to stay fast: a 256 MiB
-// generated layer (bench/generate-image.ts) scanned with a 1.5 s lock while two busy loops hold
-// both cores, so the scan lasts several lock lifetimes and each event-loop stall longer than about
-// half the lock (0.75 s here, 7.5 s with the default 15 s) would lose it. The job must run once.
+// event loop as the scan, so the scan must yield often enough. Scaled down to stay fast: a 512 MiB
+// generated layer (bench/generate-image.ts) scanned with a 1 s lock while two busy loops hold
+// the cores, so the scan lasts several lock lifetimes even on a fast machine (about 4 s at 130 MiB/s)
+// and each event-loop stall longer than about half the lock (0.5 s here, 7.5 s with the default
+// 15 s) would lose it. The job must run once.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -21,7 +22,7 @@ import { enqueue } from '../../shared/queue/scan-requests.js';
 import { loadConfig } from '../../shared/config/load-config.js';
 import { spawnService, waitFor, type ServiceProcess } from './service-process.js';
 
-const LOCK_MS = 1500;
+const LOCK_MS = 1000;
 
 void describe('a long CPU-bound scan on busy cores', () => {
   let h: RedisHarness;
@@ -51,7 +52,7 @@ void describe('a long CPU-bound scan on busy cores', () => {
   void it('keeps its lock and runs exactly once', async () => {
     const signal = AbortSignal.timeout(300_000);
     layout = await BenchLayout.create(tmpdir(), 'seed-python-numpy');
-    const [image] = await layout.grow({ mib: 256, position: 'end', compressions: ['gzip'], signal });
+    const [image] = await layout.grow({ mib: 512, position: 'end', compressions: ['gzip'], signal });
     assert.ok(image);
     await skopeo(
       [
