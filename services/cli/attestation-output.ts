@@ -11,7 +11,8 @@ import type { AttestationFormat } from '../../shared/attest/render-attestation.j
 import type { Descriptor } from '../../shared/content/descriptor.js';
 import { digester } from '../../shared/content/digest.js';
 import type { Platform } from '../../shared/content/platform.js';
-import { DOCKER_TRANSPORT, parseReference } from '../../shared/oci/reference.js';
+import { parseReference } from '../../shared/oci/reference.js';
+import { registryTransportReference } from '../../shared/oci/sources/registry-source.js';
 import type { LocalProfile } from './profile-source.js';
 
 /** `--output` words for documents, and the format each prints. */
@@ -48,7 +49,7 @@ export function scanTime(env: Record<string, string | undefined>, now: Date = ne
 }
 
 /**
- * The subject of one image manifest scanned from SOURCE: for `docker://`, `registry/repository` (as the
+ * The subject of one image manifest scanned from SOURCE: for `docker://` and `oras://`, `registry/repository` (as the
  * API names it); for local sources, the source as opened (`sourceName`, paths made absolute).
  */
 export function imageSubject(
@@ -57,8 +58,9 @@ export function imageSubject(
   manifest: Descriptor,
   platform: Platform | undefined,
 ): AttestSubject {
-  if (source.startsWith(DOCKER_TRANSPORT)) {
-    const ref = parseReference(source);
+  const registry = registryTransportReference(source);
+  if (registry !== undefined) {
+    const ref = parseReference(registry.rest);
     return registryImageSubject({
       registry: ref.registry,
       repository: ref.repository,

@@ -14,6 +14,8 @@ export interface ImageFacts {
   digest: string;
   platform?: string;
   verified: boolean;
+  /** For an Apptainer image or squashfs pack stored as an OCI artifact: what was read, and how. */
+  artifact?: string;
 }
 
 /** One line of the report; `value` may hold data from the image, hence `printable`. */
@@ -36,6 +38,7 @@ export function formatSummary(recipe: Recipe, image?: ImageFacts, rebuild?: Rebu
       'verified',
       image.verified ? 'yes: every byte read was digest-checked' : 'NO: some bytes were not digest-checked',
     );
+    if (image.artifact !== undefined) out += row('artifact', image.artifact);
   }
   out += row('profile', recipe.profile ?? '(unknown store path)');
   out += row(

@@ -1,13 +1,14 @@
 /**
  * Where images come from, spelled as skopeo spells them (`docker-archive:PATH`, `oci-archive:PATH`,
- * `oci:DIR[:REF]`, `docker://HOST/REPO[:TAG|@DIGEST]`). Each transport opens an ImageSource; `inspect`
+ * `oci:DIR[:REF]`, `docker://HOST/REPO[:TAG|@DIGEST]`), and `oras://HOST/REPO[:TAG|@DIGEST]` as
+ * Apptainer spells a registry holding its images as OCI artifacts. Each transport opens an ImageSource; `inspect`
  * scans it with scanImage. `profile:PATH` is not an image and is handled by inspect itself.
  */
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { RecipeError } from '../../shared/errors.js';
 import type { ImageSource } from '../../shared/content/image-source.js';
-import { registrySource } from '../../shared/oci/sources/registry-source.js';
+import { registrySource, type RegistryTransport } from '../../shared/oci/sources/registry-source.js';
 import {
   openDockerArchiveTransport,
   openOciArchiveTransport,
@@ -93,19 +94,25 @@ export const TRANSPORTS: readonly Transport[] = [
   ),
   local('oci-archive:PATH', 'a tar of an OCI image layout', 'file', openOciArchiveTransport),
   local('oci:DIR[:REF]', 'an OCI image layout directory', 'directory', openOciLayoutTransport),
-  {
-    prefix: 'docker://',
-    syntax: 'docker://HOST/REPO[:TAG|@DIGEST]',
-    description: 'an image in a registry',
+  registry('docker://', 'an image in a registry'),
+  registry('oras://', 'an Apptainer image (SIF) or squashfs pack pushed to a registry as an OCI artifact'),
+];
+
+/** A registry transport: the same client, flags and credentials for `docker://` and `oras://`. */
+function registry(prefix: RegistryTransport, description: string): Transport {
+  return {
+    prefix,
+    syntax: `${prefix}HOST/REPO[:TAG|@DIGEST]`,
+    description,
     open: (rest, opts) =>
-      registrySource(`docker://${rest}`, {
+      registrySource(`${prefix}${rest}`, {
         tlsVerify: opts.tlsVerify,
         ...(opts.creds === undefined ? {} : { credentials: parseCreds(opts.creds) }),
         ...(opts.authfile === undefined ? {} : { authFile: resolve(opts.cwd, opts.authfile) }),
         env: opts.env,
       }),
-  },
-];
+  };
+}
 
 /** The transport whose prefix starts `source`, and the rest of it. */
 export function findTransport(source: string): { transport: Transport; rest: string } | undefined {

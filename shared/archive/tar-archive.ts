@@ -12,6 +12,7 @@ import { addAbortSignal, pipeline, Readable } from 'node:stream';
 import tar from 'tar-stream';
 import { RecipeError, toRecipeError } from '../errors.js';
 import { digester, type Digest } from '../content/digest.js';
+import type { FetchOptions } from '../content/image-source.js';
 import { inflate } from './inflate.js';
 import type { Compression } from '../content/media-types.js';
 import { endAtArchiveEnd, normaliseMemberPath } from './tar-walk.js';
@@ -102,10 +103,7 @@ export class TarArchive {
   }
 
   /** The member's bytes (or an inclusive byte range of them) as a stream read in place. */
-  openMember(
-    m: ArchiveMember,
-    opts: { signal: AbortSignal; range?: { start: number; end: number } },
-  ): Readable {
+  openMember(m: ArchiveMember, opts: Pick<FetchOptions, 'signal' | 'range' | 'onRangeServed'>): Readable {
     let start = m.offset;
     let length = m.size;
     if (opts.range) {
@@ -116,6 +114,7 @@ export class TarArchive {
       length = e - s + 1;
     }
     if (length === 0) return Readable.from([]);
+    if (opts.range) opts.onRangeServed?.(this.compression === 'none' ? 'direct' : 'from-start');
     if (this.compression === 'none')
       return addAbortSignal(
         opts.signal,

@@ -21,7 +21,17 @@ export interface FetchOptions {
    * A ranged read is not digest-verified (only its length is): check the whole blob in a separate pass.
    */
   range?: { start: number; end: number };
+  /**
+   * With `range`: told once, before the first byte, how the source serves it: `direct` (only the
+   * range is read: a file, an HTTP 206) or `from-start` (the source reads the blob from its start and
+   * cuts the range out: a registry that ignored `Range`, a compressed archive). A source that never
+   * calls it serves ranges directly.
+   */
+  onRangeServed?: (how: RangeService) => void;
 }
+
+/** How a source serves a byte range (FetchOptions.onRangeServed). */
+export type RangeService = 'direct' | 'from-start';
 
 /**
  * How a docker-archive file holds its image, as its `manifest.json` says. `guix pack -f docker` writes

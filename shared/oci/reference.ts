@@ -44,6 +44,8 @@ export const DOCKER_HUB = 'docker.io';
 export const DOCKER_HUB_API_HOST = 'registry-1.docker.io';
 /** The transport prefix skopeo uses for registries. */
 export const DOCKER_TRANSPORT = 'docker://';
+/** The prefix Apptainer uses for images stored as OCI artifacts in registries (the same registries). */
+export const ORAS_TRANSPORT = 'oras://';
 
 const MAX_NAME_LENGTH = 255;
 const DOMAIN_COMPONENT = '(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])';

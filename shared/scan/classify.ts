@@ -1,16 +1,17 @@
 /**
  * Is this image Guix-built? Decided from the manifest and config alone, before any layer is read, by a
  * chain of classifiers (the first that decides wins). OCI artifacts (an `artifactType`, or a config
- * media type that is not an image config, such as Apptainer's SIF) are recognised here; a later reader
- * for them plugs in as one more classifier plus a reader in scan-image.ts.
+ * media type that is not an image config) are recognised here: Apptainer images and squashfs packs
+ * go to their reader (scan-artifact.ts), other artifacts are not Guix images.
  */
 import { MediaType } from '../content/media-types.js';
 import type { Descriptor } from '../content/descriptor.js';
 import { pointsIntoStore, profileFromConfig, type ImageConfigInfo } from './find-profile.js';
+import { apptainerClaim, type ApptainerClaim } from './apptainer-artifact.js';
 
 export interface ClassifyInput {
-  /** The image manifest's own media type, `artifactType` and config descriptor. */
-  manifest: { mediaType: string; artifactType?: string; config: Descriptor };
+  /** The image manifest's own media type, `artifactType`, config descriptor and layers. */
+  manifest: { mediaType: string; artifactType?: string; config: Descriptor; layers?: readonly Descriptor[] };
   /** The parsed config, once read (undefined on the first pass, before reading it). */
   config?: ImageConfigInfo;
 }
@@ -18,8 +19,10 @@ export interface ClassifyInput {
 export type Classification =
   | { kind: 'guix'; profile: string | null; reason: string }
   | { kind: 'not-guix'; reason: string }
-  /** An OCI artifact: no reader yet (later: Apptainer SIF...). */
-  | { kind: 'artifact'; artifactType: string; reason: string };
+  /** An OCI artifact we have no reader for. */
+  | { kind: 'artifact'; artifactType: string; reason: string }
+  /** An Apptainer image or squashfs pack as an OCI artifact (apptainer-artifact.ts), read by scan-artifact.ts. */
+  | (Extract<ApptainerClaim, { kind: 'apptainer' }> & { reason: string });
 
 export interface ImageClassifier {
   readonly name: string;
@@ -28,6 +31,23 @@ export interface ImageClassifier {
 }
 
 const IMAGE_CONFIG_TYPES = new Set<string>([MediaType.OciConfig, MediaType.DockerConfig]);
+
+/**
+ * Apptainer / Singularity images and squashfs packs pushed as OCI artifacts (`oras://`): decided from
+ * `artifactType`, then the config media type, and, when both are generic, left to the layer's first
+ * bytes (apptainer-artifact.ts). A manifest typed as one that Apptainer could not pull is `not-guix`.
+ */
+export const apptainerClassifier: ImageClassifier = {
+  name: 'apptainer',
+  classify({ manifest }) {
+    const claim = apptainerClaim(manifest);
+    if (claim === undefined) return undefined;
+    if (claim.kind === 'unreadable') return { kind: 'not-guix', reason: claim.reason };
+    const said =
+      claim.format === null ? "its layer's first bytes decide" : `its ${claim.by} says ${claim.format}`;
+    return { ...claim, reason: `an Apptainer / ORAS artifact (${claim.type}): ${said}` };
+  },
+};
 
 /** OCI artifacts: recognised from the manifest alone, so their config is never parsed as an image's. */
 export const artifactClassifier: ImageClassifier = {
@@ -60,7 +80,11 @@ export const guixConfigClassifier: ImageClassifier = {
   },
 };
 
-export const DEFAULT_CLASSIFIERS: readonly ImageClassifier[] = [artifactClassifier, guixConfigClassifier];
+export const DEFAULT_CLASSIFIERS: readonly ImageClassifier[] = [
+  apptainerClassifier,
+  artifactClassifier,
+  guixConfigClassifier,
+];
 
 /** Run the chain; undefined when nobody decided (on the first pass: read the config and run again). */
 export function classify(

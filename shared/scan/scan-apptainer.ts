@@ -29,6 +29,12 @@ export interface ApptainerScanOptions {
   squashfs?: Partial<SquashfsLimits>;
   /** Path-walk bounds (default: DEFAULT_WALK_LIMITS, 40 symlinks as Linux). */
   walk?: Partial<WalkLimits>;
+  /**
+   * Told, once the squashfs superblock is read and before any table is, where the image's tables
+   * (inode, directory, fragment, export, id, xattr: everything after the data) lie in the reader
+   * scanned, `[start, end)`. A source that can only stream forward keeps that region as it passes.
+   */
+  onTables?: (region: { start: number; end: number }) => void;
 }
 
 /** Read a SIF file's header, descriptors and primary squashfs partition. Throws RecipeError. */
@@ -40,7 +46,7 @@ export async function scanSif(reader: RandomAccessReader, opts: ApptainerScanOpt
     descriptors: sif.descriptors,
     partition: { id: sif.primary.id, offset: sif.primary.offset, size: sif.primary.size },
   };
-  return scanPartition(sif.partition, counted, opts, 'sif', facts);
+  return scanPartition(sif.partition, sif.primary.offset, counted, opts, 'sif', facts);
 }
 
 /** Read a bare squashfs image. Throws RecipeError. */
@@ -49,11 +55,13 @@ export async function scanSquashfs(
   opts: ApptainerScanOptions,
 ): Promise<ArchiveScan> {
   const counted = new CountingReader(reader);
-  return scanPartition(counted, counted, opts, 'squashfs');
+  return scanPartition(counted, 0, counted, opts, 'squashfs');
 }
 
+/** `squashfs` is the image, at `base` in the reader scanned. */
 async function scanPartition(
   squashfs: RandomAccessReader,
+  base: number,
   counted: CountingReader,
   opts: ApptainerScanOptions,
   format: 'sif' | 'squashfs',
@@ -69,6 +77,17 @@ async function scanPartition(
       'invalid-image',
       `the squashfs image uses ${sb.bytesUsed} bytes of a ${squashfs.size}-byte partition`,
     );
+  if (opts.onTables) {
+    const starts = [
+      sb.inodeTableStart,
+      sb.directoryTableStart,
+      sb.fragmentTableStart,
+      sb.exportTableStart,
+      sb.idTableStart,
+      sb.xattrTableStart,
+    ].filter((t): t is number => t !== null);
+    opts.onTables({ start: base + Math.min(...starts), end: base + sb.bytesUsed });
+  }
   const found = await findPackProfile(img, {
     signal: opts.signal,
     maxManifestBytes: opts.maxManifestBytes ?? DEFAULT_READER_OPTIONS.maxBytes,

@@ -38,6 +38,8 @@ import { parseManifest, type ParsedImageManifest, type ParsedIndex } from '../co
 import { REF_NAME } from '../oci/sources/oci-layout-source.js';
 import { readBlob } from '../content/read-blob.js';
 import { LayerSummariser } from './summarise-layer.js';
+import { scanArtifact } from './scan-artifact.js';
+import type { BlobAccessOptions } from './blob-access.js';
 
 export interface ScanOptions {
   signal: AbortSignal;
@@ -69,6 +71,9 @@ export interface ScanOptions {
    *  grows with layers squared. Default 1000 (guix pack --max-layers defaults to 100; Docker's
    *  overlay driver stops at 128). */
   maxLayers?: number;
+  /** How an Apptainer / ORAS artifact's blob is read (read-ahead, memory kept and passes when the
+   *  source ignores ranges); defaults in ranged-blob-reader.ts and streamed-blob-reader.ts. */
+  artifactAccess?: BlobAccessOptions;
 }
 
 const MiB = 1024 * 1024;
@@ -177,11 +182,26 @@ async function scanOneImage(
     manifest: {
       mediaType: m.mediaType,
       config: m.config,
+      layers: m.layers,
       ...(m.artifactType !== undefined && { artifactType: m.artifactType }),
     },
   };
-  // OCI artifacts are recognised before their config is read (a reader for them plugs in here later).
+  // OCI artifacts are recognised before their config is read: an Apptainer image or squashfs pack is
+  // read by its own reader (scan-artifact.ts), any other is not a Guix image.
   const early = classify(input, classifiers);
+  if (early?.kind === 'apptainer') {
+    const got = await scanArtifact(source, desc, early, {
+      signal: opts.signal,
+      ...(opts.maxProfileManifestBytes !== undefined && {
+        maxProfileManifestBytes: opts.maxProfileManifestBytes,
+      }),
+      ...(opts.maxDrainBytes !== undefined && { maxDrainBytes: opts.maxDrainBytes }),
+      ...(opts.artifactAccess !== undefined && { access: opts.artifactAccess }),
+    });
+    scan.bytesRead += got.bytesRead;
+    scan.bytesHashed = (scan.bytesHashed ?? 0) + got.bytesHashed;
+    return withPlatform(got.result, platform);
+  }
   if (early !== undefined && early.kind !== 'guix')
     return withPlatform({ kind: 'not-guix', manifest: desc, reason: early.reason }, platform);
 

@@ -47,19 +47,45 @@ export interface SifOptions {
 
 /** The SIF file's bytes. */
 export function writeSif(opts: SifOptions): Uint8Array {
+  return layOut(opts);
+}
+
+/**
+ * The bytes of a one-partition SIF (`wrapSquashfs`) up to where its squashfs of `size` bytes starts:
+ * write them, then the squashfs, for an image too large to hold.
+ */
+export function wrapSquashfsHead(size: number): Uint8Array {
+  return layOut(
+    {
+      objects: [
+        {
+          dataType: DATA_PARTITION,
+          data: new Uint8Array(0),
+          partition: { fsType: FS_SQUASHFS, partType: PART_PRIMARY, arch: '02\0' },
+        },
+      ],
+    },
+    size,
+  );
+}
+
+/** The file; with `lastSize`, the last object's data is that long but left out (the head only). */
+function layOut(opts: SifOptions, lastSize?: number): Uint8Array {
   const capacity = opts.capacity ?? 48;
   const descOffset = 4096;
   const descSize = capacity * 585;
   const dataOffset = descOffset + descSize;
   let end = dataOffset;
-  const placed = opts.objects.map((o) => {
+  const sizeOf = (i: number): number =>
+    lastSize !== undefined && i === opts.objects.length - 1 ? lastSize : opts.objects[i]!.data.length;
+  const placed = opts.objects.map((o, i) => {
     const align = o.dataType === DATA_PARTITION ? 4096 : 0;
     const start = align > 0 ? Math.ceil(end / align) * align : end;
-    const p = { o, start, unaligned: end };
-    end = start + o.data.length;
+    const p = { o, start, unaligned: end, size: sizeOf(i) };
+    end = start + p.size;
     return p;
   });
-  const out = new Uint8Array(end);
+  const out = new Uint8Array(lastSize === undefined ? end : placed[placed.length - 1]!.start);
   const v = new DataView(out.buffer);
   const ascii = (s: string, at: number, max: number): void => {
     out.set(Buffer.from(s, 'latin1').subarray(0, max), at);
@@ -78,7 +104,7 @@ export function writeSif(opts: SifOptions): Uint8Array {
   v.setBigInt64(104, BigInt(descSize), true);
   v.setBigInt64(112, BigInt(dataOffset), true);
   v.setBigInt64(120, BigInt(end - dataOffset), true);
-  placed.forEach(({ o, start, unaligned }, i) => {
+  placed.forEach(({ o, start, unaligned, size }, i) => {
     const d = descOffset + i * 585;
     v.setInt32(d, o.dataType, true);
     out[d + 4] = 1;
@@ -86,8 +112,8 @@ export function writeSif(opts: SifOptions): Uint8Array {
     v.setUint32(d + 9, o.group === null ? GROUP_MARK : (GROUP_MARK | (o.group ?? 1)) >>> 0, true);
     v.setUint32(d + 13, o.link ?? 0, true);
     v.setBigInt64(d + 17, BigInt(o.rawOffset ?? start), true);
-    v.setBigInt64(d + 25, BigInt(o.rawSize ?? o.data.length), true);
-    v.setBigInt64(d + 33, BigInt(start - unaligned + o.data.length), true);
+    v.setBigInt64(d + 25, BigInt(o.rawSize ?? size), true);
+    v.setBigInt64(d + 33, BigInt(start - unaligned + size), true);
     v.setBigInt64(d + 41, BigInt(opts.modifiedAt ?? opts.createdAt ?? 1), true);
     v.setBigInt64(d + 49, BigInt(opts.modifiedAt ?? opts.createdAt ?? 1), true);
     ascii(o.name ?? '', d + 73, 128);
@@ -96,7 +122,7 @@ export function writeSif(opts: SifOptions): Uint8Array {
       v.setInt32(d + 205, o.partition.partType, true);
       ascii(o.partition.arch ?? '02\0', d + 209, 3);
     }
-    out.set(o.data, start);
+    if (start + o.data.length <= out.length) out.set(o.data, start);
   });
   return out;
 }

@@ -20,6 +20,8 @@ export interface BuildOptions {
   noFragments?: boolean;
   /** Block size (default 128 KiB). */
   blockSize?: number;
+  /** The compressor's level (`-Xcompression-level`; default: mksquashfs's). */
+  compressionLevel?: number;
 }
 
 /** Build a squashfs image of `tree` (paths relative to the image's root). */
@@ -27,41 +29,52 @@ export function buildSquashfs(tree: Tree, opts: BuildOptions = {}): Buffer {
   const tmp = mkdtempSync(join(tmpdir(), 'guix-recipes-squashfs-'));
   try {
     const root = join(tmp, 'root');
-    mkdirSync(root);
-    for (const [path, node] of Object.entries(tree)) {
-      const full = join(root, path);
-      mkdirSync(dirname(full), { recursive: true });
-      if ('file' in node) writeFileSync(full, node.file);
-      else if ('symlink' in node) symlinkSync(node.symlink, full);
-      else mkdirSync(full, { recursive: true });
-    }
+    stageTree(tree, root);
     const out = join(tmp, 'image.squashfs');
-    const args = [
-      root,
-      out,
-      '-noappend',
-      '-no-recovery',
-      '-no-xattrs',
-      '-all-time',
-      '1',
-      '-mkfs-time',
-      '1',
-      '-all-root',
-      '-quiet',
-      '-no-progress',
-      '-comp',
-      opts.compression ?? 'gzip',
-      '-b',
-      String(opts.blockSize ?? 131072),
-      ...(opts.uncompressed ? ['-noI', '-noD', '-noF'] : []),
-      ...(opts.noFragments ? ['-no-fragments'] : []),
-    ];
-    const r = spawnSync('mksquashfs', args, { encoding: 'utf8' });
-    if (r.status !== 0) throw new Error(`mksquashfs failed (${r.status}): ${r.stderr || String(r.error)}`);
+    mksquashfs(root, out, opts);
     return readFileSync(out);
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
+}
+
+/** Write `tree` under the directory `root` (made if missing). */
+export function stageTree(tree: Tree, root: string): void {
+  mkdirSync(root, { recursive: true });
+  for (const [path, node] of Object.entries(tree)) {
+    const full = join(root, path);
+    mkdirSync(dirname(full), { recursive: true });
+    if ('file' in node) writeFileSync(full, node.file);
+    else if ('symlink' in node) symlinkSync(node.symlink, full);
+    else mkdirSync(full, { recursive: true });
+  }
+}
+
+/** Run mksquashfs on the directory `root`, writing the image to the file `out`. */
+export function mksquashfs(root: string, out: string, opts: BuildOptions = {}): void {
+  const args = [
+    root,
+    out,
+    '-noappend',
+    '-no-recovery',
+    '-no-xattrs',
+    '-all-time',
+    '1',
+    '-mkfs-time',
+    '1',
+    '-all-root',
+    '-quiet',
+    '-no-progress',
+    '-comp',
+    opts.compression ?? 'gzip',
+    '-b',
+    String(opts.blockSize ?? 131072),
+    ...(opts.uncompressed ? ['-noI', '-noD', '-noF'] : []),
+    ...(opts.noFragments ? ['-no-fragments'] : []),
+    ...(opts.compressionLevel !== undefined ? ['-Xcompression-level', String(opts.compressionLevel)] : []),
+  ];
+  const r = spawnSync('mksquashfs', args, { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`mksquashfs failed (${r.status}): ${r.stderr || String(r.error)}`);
 }
 
 /** Made-up but well-formed store item hashes (nix-base32). */

@@ -152,7 +152,7 @@ void test('option parsing: defaults and skopeo spellings', () => {
 void test('transports: every image prefix has a slot; until filled it says so (usage)', async () => {
   assert.deepEqual(
     TRANSPORTS.map((t) => t.prefix),
-    ['docker-archive:', 'oci-archive:', 'oci:', 'docker://'],
+    ['docker-archive:', 'oci-archive:', 'oci:', 'docker://', 'oras://'],
   );
   assert.equal(findTransport('oci:dir:tag')?.rest, 'dir:tag');
   assert.equal(findTransport('oci-archive:x.tar')?.transport.prefix, 'oci-archive:');

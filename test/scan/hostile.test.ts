@@ -236,15 +236,22 @@ void test('config keys are read case-insensitively (Env / Entrypoint as Docker w
   assertRecipe(await scanLayers([await base()], config), SEED);
 });
 
-void test('OCI artifacts are recorded as not Guix, unsupported for now, without reading blobs', async () => {
+void test('OCI artifacts of kinds we do not read are recorded as not Guix, without reading blobs', async () => {
   const img = imageOf([await base()], guixConfig(), {
-    manifestExtra: { artifactType: 'application/vnd.sylabs.sif.layer.v1.sif' },
+    manifestExtra: { artifactType: 'application/vnd.cncf.helm.chart.v1' },
   });
   const src = sourceOf(img);
   const scan = await scanImage(src, { signal: signal() });
   assert.equal(scan.results[0]!.kind, 'not-guix');
   assert.match((scan.results[0] as { reason: string }).reason, /artifact/);
   assert.deepEqual(src.raw.fetched, []);
+});
+
+void test('an artifact typed as a SIF file whose layer is a tar is read as a SIF file, and refused', async () => {
+  const img = imageOf([await base()], guixConfig(), {
+    manifestExtra: { artifactType: 'application/vnd.sylabs.sif.layer.v1.sif' },
+  });
+  await assert.rejects(scanImage(sourceOf(img), { signal: signal() }), rejectsWith('invalid-image'));
 });
 
 void test('schema 1 manifests are refused by name', async () => {

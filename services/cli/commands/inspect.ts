@@ -22,6 +22,7 @@ import type { ImageScan, ScanResult } from '../../../shared/scan/scan-result.js'
 import type { Rebuild } from '../../../shared/scan/rebuild.js';
 import { rebuildScript, type RebuildTexts } from '../../../shared/scan/rebuild-script.js';
 import { NO_ARTIFACT, profileRebuild } from '../../../shared/scan/profile-rebuild.js';
+import type { RegistryArtifact } from '../../../shared/scan/apptainer-artifact.js';
 import type { CliIO } from '../cli-io.js';
 import type { Command } from '../command.js';
 import { formatJson } from '../json-output.js';
@@ -162,6 +163,7 @@ Examples:
   guix time-machine -C channels.scm -- pack -f docker --save-provenance -m manifest.scm
   guix-recipes inspect docker-archive:pack.tar.gz --output rebuild > rebuild.sh && sh rebuild.sh
   guix-recipes inspect sif:image.sif --output json   # with the 'guix pack -f squashfs' rebuild command
+  guix-recipes inspect oras://registry.example/team/python:1.0 --output channels > channels.scm
   guix-recipes inspect docker://registry.example/team/app:1.0 --output cyclonedx > sbom.cdx.json
 `;
 
@@ -358,12 +360,22 @@ async function inspectImage(opts: InspectOptions, io: CliIO, signal: AbortSignal
       verified: result.verified,
     };
     if (result.platform) facts.platform = formatPlatform(result.platform);
+    if (result.artifact) facts.artifact = artifactLine(result.artifact);
     const subject = imageSubject(opts.source, source.name, result.manifest, result.platform);
     io.stdout.write(renderRecipe(result.recipe, result.rebuild, opts, subject, facts));
     return 0;
   } finally {
     await source.close?.();
   }
+}
+
+/** The summary's line about an artifact read from a registry: the file, and what reading it cost. */
+function artifactLine(a: RegistryArtifact): string {
+  const how =
+    a.read.mode === 'ranges'
+      ? `${a.read.requests} range request${a.read.requests === 1 ? '' : 's'}`
+      : `${a.read.passes} streamed pass${a.read.passes === 1 ? '' : 'es'} (the registry ignores Range)`;
+  return `${a.format}, layer ${a.layer.digest}, ${a.size} bytes: parsed ${a.read.bytesRead} through ${how}, hashed ${a.read.bytesHashed}`;
 }
 
 /** `sif:PATH` / `squashfs:PATH`: the recipe of an Apptainer image on disk, with the artifact's facts. */

@@ -1,8 +1,12 @@
 /**
- * The content of one regular file: its data blocks (stored back to back from `blocks start`, each
+ * The content of regular files: their data blocks (stored back to back from `blocks start`, each
  * size in the inode's block list: bit 24 set when stored uncompressed, 0 for a sparse block of
- * zeros) and, for a tail packed with others, a slice of one fragment block. Only the blocks of this
- * file are read; each inflates to at most the block size.
+ * zeros) and, for a tail packed with others, a slice of one fragment block. Only the blocks of these
+ * files are read; each inflates to at most the block size.
+ *
+ * Several files are read together in one plan: every block they need (a fragment block they share
+ * only once) is read in ascending order of its place in the image, so a source that can only stream
+ * forward (a registry that ignores Range) passes over the image once for all of them.
  */
 import { RecipeError } from '../../errors.js';
 import { readRange } from '../random-access.js';
@@ -23,6 +27,13 @@ export interface FileDataOptions {
   what: string;
 }
 
+/** One file of a plan: the inode, its cap and its name for messages. */
+export interface FileRequest {
+  file: FileInode;
+  maxBytes: number;
+  what: string;
+}
+
 /** Everything the reader of one image shares. */
 export interface ImageParts {
   src: RandomAccessReader;
@@ -33,22 +44,101 @@ export interface ImageParts {
   lastFragment?: { index: number; data: Uint8Array };
 }
 
+/** Where the bytes of one stored block go: a slice of its inflated data into one file's output. */
+interface Placement {
+  out: number;
+  /** Bytes of the inflated block taken, from `from`, written at `at` of the output. */
+  from: number;
+  length: number;
+  at: number;
+  /** For a fragment tail: the check that it lies inside the fragment. */
+  what: string;
+}
+
+interface PlannedBlock extends StoredBlock {
+  what: string;
+  /** Fragment blocks: their index (for the shared-fragment cache). */
+  fragment?: number;
+  placements: Placement[];
+}
+
 /** Read the whole content of `file`. */
 export async function readFileData(
   parts: ImageParts,
   file: FileInode,
   opts: FileDataOptions,
 ): Promise<Uint8Array> {
+  const [out] = await readFilesData(parts, [{ file, maxBytes: opts.maxBytes, what: opts.what }], opts.signal);
+  return out!;
+}
+
+/** Read the whole content of each file, in the order given; blocks are read in image order. */
+export async function readFilesData(
+  parts: ImageParts,
+  files: readonly FileRequest[],
+  signal: AbortSignal,
+): Promise<Uint8Array[]> {
+  for (const f of files)
+    if (f.file.size > f.maxBytes)
+      throw new RecipeError(
+        'size-limit',
+        `${f.what} is ${f.file.size} bytes, more than the ${f.maxBytes} read`,
+        {
+          details: { limit: f.maxBytes },
+        },
+      );
+  const outs = files.map((f) => new Uint8Array(f.file.size));
+  const blocks: PlannedBlock[] = [];
+  const fragments = new Map<number, PlannedBlock>();
+  for (let n = 0; n < files.length; n++) {
+    const req = files[n]!;
+    blocks.push(...(await dataBlocks(parts, req, n)));
+    const { file } = req;
+    if (file.fragment === null) continue;
+    const tail = file.size - file.blockCount * parts.sb.blockSize;
+    const index = file.fragment.index;
+    let planned = fragments.get(index);
+    if (planned === undefined) {
+      const at =
+        parts.lastFragment?.index === index
+          ? { start: -1, size: 0, compressed: false } // decoded already: no read
+          : await fragmentBlock(parts.src, parts.sb, parts.meta, index, signal);
+      planned = { ...at, what: `${req.what}: fragment ${index}`, fragment: index, placements: [] };
+      fragments.set(index, planned);
+      blocks.push(planned);
+    }
+    planned.placements.push({
+      out: n,
+      from: file.fragment.offset,
+      length: tail,
+      at: file.blockCount * parts.sb.blockSize,
+      what: `${req.what}: its tail (${tail} bytes at ${file.fragment.offset})`,
+    });
+  }
+  blocks.sort((a, b) => a.start - b.start);
+  for (const block of blocks) {
+    let data: Uint8Array;
+    if (block.fragment !== undefined && parts.lastFragment?.index === block.fragment)
+      data = parts.lastFragment.data;
+    else {
+      data = await readBlock(parts, block, block.what, signal);
+      if (block.fragment !== undefined) parts.lastFragment = { index: block.fragment, data };
+    }
+    for (const p of block.placements) {
+      if (block.fragment !== undefined && p.from + p.length > data.length)
+        throw new RecipeError('invalid-image', `${p.what} is outside its ${data.length}-byte fragment`);
+      // Data blocks: shorter than wanted, the rest is zeros (the format's sparse tail); longer, only
+      // `length` counts.
+      outs[p.out]!.set(data.subarray(p.from, p.from + p.length), p.at);
+    }
+  }
+  return outs;
+}
+
+/** The stored (non-sparse) full blocks of one file, from its block list. */
+async function dataBlocks(parts: ImageParts, req: FileRequest, out: number): Promise<PlannedBlock[]> {
   const { sb } = parts;
-  if (file.size > opts.maxBytes)
-    throw new RecipeError(
-      'size-limit',
-      `${opts.what} is ${file.size} bytes, more than the ${opts.maxBytes} read`,
-      {
-        details: { limit: opts.maxBytes },
-      },
-    );
-  const out = new Uint8Array(file.size);
+  const { file, what } = req;
   // The block list: one u32 per full block, right after the inode.
   const listCursor = parts.meta.cursor(
     file.blockList.pos,
@@ -58,38 +148,26 @@ export async function readFileData(
   );
   const list = await listCursor.read(4 * file.blockCount);
   const sizes = new DataView(list.buffer, list.byteOffset, list.byteLength);
+  const blocks: PlannedBlock[] = [];
   let at = file.blocksStart;
   for (let i = 0; i < file.blockCount; i++) {
     const raw = sizes.getUint32(4 * i, true);
     const want = Math.min(sb.blockSize, file.size - i * sb.blockSize);
     const stored = raw & (BLOCK_UNCOMPRESSED - 1);
     if ((raw & ~(BLOCK_UNCOMPRESSED | (BLOCK_UNCOMPRESSED - 1))) !== 0 || stored > sb.blockSize)
-      throw new RecipeError('invalid-image', `${opts.what}: data block ${i} has an invalid size ${raw}`);
+      throw new RecipeError('invalid-image', `${what}: data block ${i} has an invalid size ${raw}`);
     if (stored !== 0) {
-      const block = { start: at, size: stored, compressed: (raw & BLOCK_UNCOMPRESSED) === 0 };
-      const data = await readBlock(parts, block, `${opts.what}: data block ${i}`, opts.signal);
-      // Shorter than wanted: the rest is zeros (the format's sparse tail); longer: only `want` counts.
-      out.set(data.subarray(0, want), i * sb.blockSize);
+      blocks.push({
+        start: at,
+        size: stored,
+        compressed: (raw & BLOCK_UNCOMPRESSED) === 0,
+        what: `${what}: data block ${i}`,
+        placements: [{ out, from: 0, length: want, at: i * sb.blockSize, what }],
+      });
       at += stored;
     }
   }
-  if (file.fragment !== null) {
-    const tail = file.size - file.blockCount * sb.blockSize;
-    const index = file.fragment.index;
-    let data = parts.lastFragment?.index === index ? parts.lastFragment.data : undefined;
-    if (data === undefined) {
-      const frag = await fragmentBlock(parts.src, sb, parts.meta, index, opts.signal);
-      data = await readBlock(parts, frag, `${opts.what}: fragment ${index}`, opts.signal);
-      parts.lastFragment = { index, data };
-    }
-    if (file.fragment.offset + tail > data.length)
-      throw new RecipeError(
-        'invalid-image',
-        `${opts.what}: its tail (${tail} bytes at ${file.fragment.offset}) is outside its ${data.length}-byte fragment`,
-      );
-    out.set(data.subarray(file.fragment.offset, file.fragment.offset + tail), file.blockCount * sb.blockSize);
-  }
-  return out;
+  return blocks;
 }
 
 /** One data or fragment block, read and inflated to at most the block size. */

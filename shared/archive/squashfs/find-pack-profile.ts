@@ -75,14 +75,28 @@ export async function findPackProfile(img: SquashfsImage, opts: FindProfileOptio
 
   const bin = await storeTarget(img, '/bin', walk);
   if (bin !== undefined) note('bin-symlink', bin?.item ?? null);
-  const env = await environmentProfile(img, walk);
+  // The first clue's manifest, when it has one, is the one read: it is read together with the
+  // environment script, both files' blocks in image order (one forward pass over a streamed image).
+  const binManifest = bin ? await manifestOf(img, bin.item, walk) : undefined;
+  const manifestWhat = (profile: string): string => `${displayPath(profile)}/manifest`;
+  const script = await environmentScript(img, walk);
+  let preread: Uint8Array | undefined;
+  let env: string | null | undefined = script === undefined ? undefined : null;
+  if (script) {
+    const asked = [{ file: script.file, maxBytes: MAX_ENV_SCRIPT_BYTES, what: script.path }];
+    if (binManifest !== undefined)
+      asked.push({ file: binManifest.file, maxBytes: opts.maxManifestBytes, what: manifestWhat(bin!.item) });
+    const [text, manifest] = await img.readFiles(asked);
+    env = SOURCE_PROFILE.exec(Buffer.from(text!).toString('latin1'))?.[1] ?? null;
+    preread = manifest;
+  }
   if (env !== undefined) note('environment-script', env);
   const run = await storeTarget(img, '/.singularity.d/runscript', walk);
   if (run !== undefined) note('runscript', run?.item ?? null);
 
   let chosen: { clue: ProfileClue; profile: string; manifest: ManifestFile } | undefined;
   for (const c of candidates) {
-    const manifest = await manifestOf(img, c.profile, walk);
+    const manifest = c.clue === 'bin-symlink' ? binManifest : await manifestOf(img, c.profile, walk);
     if (manifest !== undefined) {
       chosen = { ...c, manifest };
       break;
@@ -101,16 +115,22 @@ export async function findPackProfile(img: SquashfsImage, opts: FindProfileOptio
     const said = clues
       .filter((c) => c.profile !== null)
       .map((c) => `${c.clue} names ${displayPath(c.profile!)}`);
+    const store = await resolvePath(img, '/gnu/store', { ...walk, followFinal: true });
     throw new RecipeError(
       'no-guix-profile',
       `no /gnu/store/<hash>-profile/manifest in the squashfs image${said.length > 0 ? ` (${said.join('; ')}, which has no manifest)` : ''}`,
+      // Whether the image looks like a Guix pack at all: a clue, or a store.
+      { details: { packTraces: said.length > 0 || store?.inode.kind === 'directory' } },
     );
   }
 
-  const bytes = await img.readFile(chosen.manifest.file, {
-    maxBytes: opts.maxManifestBytes,
-    what: `${displayPath(chosen.profile)}/manifest`,
-  });
+  const bytes =
+    chosen.clue === 'bin-symlink' && preread !== undefined
+      ? preread
+      : await img.readFile(chosen.manifest.file, {
+          maxBytes: opts.maxManifestBytes,
+          what: manifestWhat(chosen.profile),
+        });
   let manifestText: string;
   try {
     manifestText = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
@@ -155,15 +175,18 @@ async function storeTarget(
   return null;
 }
 
-/** The profile the environment script sources; undefined when there is no script, null when it names none. */
-async function environmentProfile(img: SquashfsImage, walk: Walk): Promise<string | null | undefined> {
+/**
+ * The environment script (its text names the profile it sources); undefined when there is none,
+ * null when it is not a regular file of a script's size (it names no profile then).
+ */
+async function environmentScript(
+  img: SquashfsImage,
+  walk: Walk,
+): Promise<{ file: FileInode; path: string } | null | undefined> {
   const r = await resolvePath(img, '/.singularity.d/env/90-environment.sh', { ...walk, followFinal: true });
   if (r === undefined) return undefined;
   if (r.inode.kind !== 'file' || r.inode.size > MAX_ENV_SCRIPT_BYTES) return null;
-  const text = Buffer.from(
-    await img.readFile(r.inode, { maxBytes: MAX_ENV_SCRIPT_BYTES, what: r.path }),
-  ).toString('latin1');
-  return SOURCE_PROFILE.exec(text)?.[1] ?? null;
+  return { file: r.inode, path: r.path };
 }
 
 /** `<profile>/manifest`, when it resolves to a regular file. */

@@ -8,8 +8,8 @@ import type { RandomAccessReader } from '../random-access.js';
 import { blockDecompressor } from './block-decompressor.js';
 import { DirectoryTable } from './directory-table.js';
 import type { DirEntry } from './directory-table.js';
-import { readFileData } from './file-data.js';
-import type { ImageParts } from './file-data.js';
+import { readFileData, readFilesData } from './file-data.js';
+import type { FileRequest, ImageParts } from './file-data.js';
 import { InodeTable } from './inode-table.js';
 import type { DirectoryInode, FileInode, Inode } from './inode-table.js';
 import { MetadataReader } from './metadata-block.js';
@@ -94,5 +94,13 @@ export class SquashfsImage {
   /** The whole content of a regular file, at most `maxBytes`. */
   readFile(file: FileInode, opts: { maxBytes: number; what: string }): Promise<Uint8Array> {
     return readFileData(this.#parts, file, { signal: this.signal, ...opts });
+  }
+
+  /**
+   * The whole content of several files (in the order asked), their blocks read in image order: a
+   * source that streams forward passes over the image once for all of them.
+   */
+  readFiles(files: readonly FileRequest[]): Promise<Uint8Array[]> {
+    return readFilesData(this.#parts, files, this.signal);
   }
 }

@@ -71,8 +71,10 @@ export async function getBlob(
             `${what} bytes ${range.start}-${range.end}: the registry answered Content-Range ${JSON.stringify(contentRange.slice(0, 100))}`,
           );
         }
+        opts.onRangeServed?.('direct');
         return { stream: a.body, mapError: bodyError(read) };
       }
+      opts.onRangeServed?.('from-start');
       return { stream: bodyStream(a.body, [sliceStream(range.start, range.end - range.start + 1)], read) };
     },
   );

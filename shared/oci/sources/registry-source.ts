@@ -13,6 +13,7 @@ import { isImageManifestMediaType, isIndexMediaType } from '../../content/media-
 import { verifiedSource, type VerifiedSource } from '../../content/verified-source.js';
 import {
   DOCKER_TRANSPORT,
+  ORAS_TRANSPORT,
   formatReference,
   parseReference,
   withDigest,
@@ -28,13 +29,13 @@ export class RegistrySource implements RawImageSource {
   readonly name: string;
   #pinned: Reference | undefined;
 
-  /** `ownsClient`: close the client with the source (the factory's case). */
+  /** `ownsClient`: close the client with the source (the factory's case); `transport`: the name's prefix. */
   constructor(
     readonly client: RegistryClient,
     readonly reference: Reference,
-    private readonly opts: { ownsClient?: boolean } = {},
+    private readonly opts: { ownsClient?: boolean; transport?: RegistryTransport } = {},
   ) {
-    this.name = `${DOCKER_TRANSPORT}${formatReference(reference)}`;
+    this.name = `${opts.transport ?? DOCKER_TRANSPORT}${formatReference(reference)}`;
     // Fail now, not at the first read, when the registry is not configured.
     client.registry(reference.registry);
   }
@@ -80,6 +81,9 @@ export function registryImageSource(
   });
 }
 
+/** The prefixes a registry reference is spelled with: skopeo's, and Apptainer's for OCI artifacts. */
+export type RegistryTransport = typeof DOCKER_TRANSPORT | typeof ORAS_TRANSPORT;
+
 /** How `registrySource()` builds its registry config (the skopeo flags, plus configured registries). */
 export interface RegistrySourceOptions {
   /** Registries already configured (GUIX_RECIPES_REGISTRIES...); the reference's own is added when missing. */
@@ -103,17 +107,31 @@ export function dockerTransportReference(s: string): string | undefined {
   return s.startsWith(DOCKER_TRANSPORT) ? s.slice(DOCKER_TRANSPORT.length) : undefined;
 }
 
+/** The transport (`docker://` or `oras://`) and the reference after it; undefined for anything else. */
+export function registryTransportReference(
+  s: string,
+): { transport: RegistryTransport; rest: string } | undefined {
+  for (const transport of [DOCKER_TRANSPORT, ORAS_TRANSPORT] as const)
+    if (s.startsWith(transport)) return { transport, rest: s.slice(transport.length) };
+  return undefined;
+}
+
 /**
- * The ImageSource (owning its client) for `docker://HOST/REPO[:TAG|@DIGEST]`. The reference's
- * registry becomes a configured registry: the user named it.
+ * The ImageSource (owning its client) for `docker://HOST/REPO[:TAG|@DIGEST]`, or the same reference
+ * spelled `oras://` (Apptainer's name for images stored as OCI artifacts: the same client reads
+ * them). The reference's registry becomes a configured registry: the user named it.
  */
 export async function registrySource(
   spec: string,
   opts: RegistrySourceOptions = {},
 ): Promise<VerifiedSource<RegistrySource>> {
-  const rest = dockerTransportReference(spec);
-  if (rest === undefined)
-    throw new RecipeError('usage', `not a docker:// reference: ${JSON.stringify(spec.slice(0, 200))}`);
+  const parsed = registryTransportReference(spec);
+  if (parsed === undefined)
+    throw new RecipeError(
+      'usage',
+      `not a docker:// or oras:// reference: ${JSON.stringify(spec.slice(0, 200))}`,
+    );
+  const { transport, rest } = parsed;
   const ref = parseReference(rest);
   const registries = [...(opts.registries ?? [])];
   let cfg = registries.find((r) => r.host === ref.registry);
@@ -134,7 +152,7 @@ export async function registrySource(
   if (creds) cfg.credentials = creds;
   const all = registries.map((r) => (r.host === cfg.host ? cfg : r));
   const client = new RegistryClient({ registries: all, settings: opts.settings });
-  return verifiedSource(new RegistrySource(client, ref, { ownsClient: true }), {
+  return verifiedSource(new RegistrySource(client, ref, { ownsClient: true, transport }), {
     maxManifestBytes: client.settings.limits.manifestBytes,
   });
 }
