@@ -184,6 +184,9 @@ for (const fromStart of [false, true]) {
         if (result.kind !== 'recipe') continue;
         assert.deepEqual(result.recipe, buildRecipe(SEED, { profile: PROFILE }));
         assert.equal(result.verified, true);
+        assert.equal(result.rebuild.kind, 'pack');
+        assert.equal(result.rebuild.format, 'squashfs');
+        assert.match(result.rebuild.text, /pack -f squashfs/);
         assert.equal(result.artifact?.read.mode, mode);
         assert.equal(result.artifact.read.bytesHashed, file.length);
         assert.equal(s.bytesHashed, file.length);
