@@ -8,7 +8,7 @@ import { findTransport, TRANSPORTS } from '../../services/cli/transports.js';
 import { isRecipeError } from '../../shared/errors.js';
 import type { ImageScan } from '../../shared/scan/scan-result.js';
 import { profileRebuild } from '../../shared/scan/profile-rebuild.js';
-import type { Recipe } from '../../shared/guix/recipe.js';
+import type { ProfileRecipe as Recipe } from '../../shared/guix/recipe.js';
 
 const REBUILD = profileRebuild({ channels: [], packages: [] }, 'docker', 'a test result');
 
