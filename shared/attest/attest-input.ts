@@ -107,11 +107,15 @@ export function splitDigest(digest: Digest): { algorithm: 'sha256' | 'sha512'; h
  * The sentence each document carries to say what it is: recovered from the subject after the fact, not
  * issued by whoever built it, and signed by nobody.
  */
-export function recoveryNote(input: Pick<AttestInput, 'subject' | 'tool'>): string {
+export function recoveryNote(
+  input: Pick<AttestInput, 'subject' | 'tool'> & { recipe?: Pick<AttestRecipe, 'kind'> },
+): string {
   const from =
-    input.subject.kind === 'image'
-      ? "the Guix profile manifest found in the image's layers"
-      : "the profile's manifest file";
+    input.recipe?.kind === 'system'
+      ? "the Guix system's provenance files found in the image's layers"
+      : input.subject.kind === 'image'
+        ? "the Guix profile manifest found in the image's layers"
+        : "the profile's manifest file";
   return (
     `Recovered by ${input.tool.name} ${input.tool.version} from ${from}, after the build: ` +
     'not issued or signed by the builder of the subject.'
