@@ -159,7 +159,7 @@ void describe('system recipes in the store', () => {
     assert.equal(v.outcome, 'deny');
     assert.equal(v.reasons[0]?.code, 'no-provenance');
     assert.match(
-      v.reasons[0]!.message,
+      v.reasons[0].message,
       /built without --save-provenance.*guix system image --save-provenance/,
     );
     await assert.rejects(
