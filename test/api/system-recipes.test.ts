@@ -19,6 +19,7 @@ import { pushArchive } from '../harness/skopeo.js';
 import { RecipeDocumentSchema } from '../../services/api/schemas/recipes.js';
 import { DiffResponseSchema } from '../../services/api/schemas/queries.js';
 import type { SystemRecipe } from '../../shared/guix/recipe.js';
+import type { ImageScan } from '../../shared/scan/scan-result.js';
 import {
   DEFAULT_LINKS,
   FIXTURE,
@@ -130,6 +131,13 @@ void test('through docker:// and the API: the same bytes, the rebuild script too
   };
   assert.equal(await run('channels'), FIXTURE.channels);
   assert.equal(await run('configuration'), FIXTURE.configuration);
+  const scan = JSON.parse(await run('json')) as ImageScan;
+  const r = scan.results[0];
+  if (r?.kind !== 'recipe' || r.recipe.kind !== 'system') return assert.fail('not a system recipe');
+  assert.deepEqual(
+    r.recipe.system.provenance?.status === 'read' && r.recipe.system.provenance.channels.map((c) => c.commit),
+    [FIXTURE_COMMIT],
+  );
   const script = await run('rebuild');
   assert.equal(await text(`/v1/recipes/${digest.v2s2}/rebuild.sh`), script);
   assert.ok(
