@@ -24,6 +24,7 @@ export const ACCESS: Readonly<Record<string, Access>> = {
   'GET /v1/recipes/:digest': 'read',
   'GET /v1/recipes/:digest/channels.scm': 'read',
   'GET /v1/recipes/:digest/manifest.scm': 'read',
+  'GET /v1/recipes/:digest/configuration.scm': 'read',
   'GET /v1/recipes/:digest/sbom': 'read',
   'GET /v1/recipes/:digest/slsa': 'read',
   'GET /v1/recipes/:digest/rebuild.sh': 'read',

@@ -10,14 +10,16 @@ import { formatPlatform } from '../content/platform.js';
 import type { Recipe } from '../guix/recipe.js';
 
 /**
- * The parts of a Recipe the documents read. A profile's Recipe is one; so is any later kind of recipe
- * (a system's) that lists packages and channels the same way: `kind` is only reported, never branched on
- * except to name the rebuild command (recipe-rebuild.ts).
+ * The parts of a Recipe the documents read. A profile's Recipe is one; so is a system's, which lists
+ * packages and channels the same way: `kind` is only reported, never branched on except to name the
+ * recipe's file and the rebuild command (recipe-rebuild.ts).
  */
 export type AttestRecipe = Pick<Recipe, 'profile' | 'packages' | 'channels' | 'packagesWithoutProvenance'> & {
   kind: string;
-  manifestVersion?: number;
-  texts: { channels?: string; manifest: string };
+  /** The (system) profile manifest's version; null for a system image without system profile. */
+  manifestVersion?: number | null;
+  /** A profile's recipe has `manifest`; a system's has `configuration` (recipe-rebuild.ts: recipeFile). */
+  texts: { channels?: string; manifest?: string; configuration?: string };
 };
 
 /** What the recipe was recovered from. */
@@ -105,11 +107,15 @@ export function splitDigest(digest: Digest): { algorithm: 'sha256' | 'sha512'; h
  * The sentence each document carries to say what it is: recovered from the subject after the fact, not
  * issued by whoever built it, and signed by nobody.
  */
-export function recoveryNote(input: Pick<AttestInput, 'subject' | 'tool'>): string {
+export function recoveryNote(
+  input: Pick<AttestInput, 'subject' | 'tool'> & { recipe?: Pick<AttestRecipe, 'kind'> },
+): string {
   const from =
-    input.subject.kind === 'image'
-      ? "the Guix profile manifest found in the image's layers"
-      : "the profile's manifest file";
+    input.recipe?.kind === 'system'
+      ? "the Guix system's provenance files found in the image's layers"
+      : input.subject.kind === 'image'
+        ? "the Guix profile manifest found in the image's layers"
+        : "the profile's manifest file";
   return (
     `Recovered by ${input.tool.name} ${input.tool.version} from ${from}, after the build: ` +
     'not issued or signed by the builder of the subject.'

@@ -10,7 +10,13 @@
 import { Enums, Models, Serialize, Spec } from '@cyclonedx/cyclonedx-library';
 import type { AttestInput } from './attest-input.js';
 import { documentTimestamp, recoveryNote, subjectPlatform } from './attest-input.js';
-import { CHANNELS_FILE, MANIFEST_FILE, rebuildCommand } from './recipe-rebuild.js';
+import {
+  CHANNELS_FILE,
+  CONFIGURATION_FILE,
+  MANIFEST_FILE,
+  rebuildCommand,
+  recipeFile,
+} from './recipe-rebuild.js';
 import { contentUuid, serialiseDocument } from './serialise.js';
 import { storeGraph, type StoreItem } from './store-items.js';
 import { genericPurl, ociPurl } from './identifiers.js';
@@ -79,6 +85,7 @@ const REF = {
   workflow: 'recipe:rebuild',
   channelsFile: `recipe:${CHANNELS_FILE}`,
   manifestFile: `recipe:${MANIFEST_FILE}`,
+  configurationFile: `recipe:${CONFIGURATION_FILE}`,
   channel: (name: string) => `channel:${name}`,
 };
 
@@ -135,7 +142,7 @@ function subjectComponent(input: AttestInput): Models.Component {
   if (platform !== undefined) props.push(['guix:platform', platform]);
   props.push(['guix:recipe-kind', recipe.kind]);
   if (recipe.profile !== null) props.push(['guix:profile', recipe.profile]);
-  if (recipe.manifestVersion !== undefined)
+  if (recipe.manifestVersion !== undefined && recipe.manifestVersion !== null)
     props.push(['guix:manifest-version', String(recipe.manifestVersion)]);
   for (const spec of recipe.packagesWithoutProvenance) props.push(['guix:package-without-provenance', spec]);
   addProperties(component.properties, props);
@@ -197,8 +204,12 @@ function formulation(input: AttestInput): Formula[] {
     components.push(fileComponent(REF.channelsFile, CHANNELS_FILE, recipe.texts.channels));
     inputs.push({ resource: { ref: REF.channelsFile } });
   }
-  components.push(fileComponent(REF.manifestFile, MANIFEST_FILE, recipe.texts.manifest));
-  inputs.push({ resource: { ref: REF.manifestFile } });
+  const file = recipeFile(recipe);
+  const fileRef = file.name === MANIFEST_FILE ? REF.manifestFile : REF.configurationFile;
+  if (file.text !== undefined) {
+    components.push(fileComponent(fileRef, file.name, file.text));
+    inputs.push({ resource: { ref: fileRef } });
+  }
   const named = new Set<string>();
   for (const ch of recipe.channels) {
     if (named.has(ch.name)) continue;
@@ -241,8 +252,8 @@ function formulation(input: AttestInput): Formula[] {
               name: 'rebuild',
               description:
                 recipe.texts.channels === undefined
-                  ? `No channels are recorded (no provenance): ${MANIFEST_FILE} is built with the Guix at hand.`
-                  : `Build ${MANIFEST_FILE} with the channels of ${CHANNELS_FILE}, at their commits.`,
+                  ? `No channels are recorded (no provenance): ${file.name} is built with the Guix at hand.`
+                  : `Build ${file.name} with the channels of ${CHANNELS_FILE}, at their commits.`,
               commands: [{ executed: command }],
             },
           ],

@@ -7,7 +7,7 @@
 import type { AttestInput } from './attest-input.js';
 import { documentTimestamp, recoveryNote, splitDigest, subjectPlatform } from './attest-input.js';
 import { channelUri } from './identifiers.js';
-import { rebuildCommand } from './recipe-rebuild.js';
+import { rebuildCommand, recipeFile } from './recipe-rebuild.js';
 
 export const IN_TOTO_STATEMENT_TYPE = 'https://in-toto.io/Statement/v1';
 export const SLSA_PREDICATE_TYPE = 'https://slsa.dev/provenance/v1';
@@ -37,7 +37,8 @@ export interface SlsaStatement {
   predicate: {
     buildDefinition: {
       buildType: string;
-      externalParameters: { kind: string; channels?: string; manifest: string };
+      /** `manifest` for a profile's recipe, `configuration` for a system's (when it stores one). */
+      externalParameters: { kind: string; channels?: string; manifest?: string; configuration?: string };
       internalParameters: {
         recovery: {
           note: string;
@@ -95,10 +96,14 @@ export function slsaStatement(input: AttestInput): SlsaStatement {
     }
   }
 
+  const file = recipeFile(recipe);
   const externalParameters = {
     kind: recipe.kind,
     ...(recipe.texts.channels === undefined ? {} : { channels: recipe.texts.channels }),
-    manifest: recipe.texts.manifest,
+    // A profile's manifest.scm, or a system's configuration.scm (when it stores one).
+    ...(file.text === undefined
+      ? {}
+      : { [recipe.kind === 'system' ? 'configuration' : 'manifest']: file.text }),
   };
   const recovery = {
     note: recoveryNote(input),

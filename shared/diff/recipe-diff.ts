@@ -7,8 +7,12 @@
  * Should a recipe hold several entries with the same name and output, equal versions are paired
  * first and the rest in recorded order; leftovers are added or removed.
  * Channels are matched by name, as `guix package --export-channels` names them.
+ *
+ * A Guix system's recipe (kind `system`) diffs the same way: its channels, and its system profile's
+ * packages. What makes it a system's is its configuration.scm: the `system` part says whether it
+ * changed (byte for byte), and is present only when either side is a system's recipe.
  */
-import type { Recipe, RecipeChannel, RecipePackage } from '../guix/recipe.js';
+import type { Recipe, RecipeChannel, RecipeKind, RecipePackage } from '../guix/recipe.js';
 
 /** A top-level package, as the diff names it. */
 export interface PackageRef {
@@ -67,6 +71,17 @@ export interface ChannelChange {
   commitsRemoved: (string | null)[];
 }
 
+/** The system side of a diff: the recipe kinds and the stored configuration.scm of each side. */
+export interface SystemDiff {
+  kinds: { from: RecipeKind; to: RecipeKind };
+  /** The system directory on each side (null: a profile's recipe). */
+  directories: { from: string | null; to: string | null };
+  /** The configuration.scm store item on each side (null: none stored, or a profile's recipe). */
+  configurations: { from: string | null; to: string | null };
+  /** The configuration.scm texts differ (one side without one counts as a change). */
+  configurationChanged: boolean;
+}
+
 export interface RecipeDiff {
   channels: { added: ChannelRef[]; removed: ChannelRef[]; changed: ChannelChange[] };
   packages: {
@@ -77,6 +92,8 @@ export interface RecipeDiff {
     /** Packages identical on both sides (name, output, version, store item, transformations). */
     unchanged: number;
   };
+  /** Present when either side is a Guix system's recipe. */
+  system?: SystemDiff;
   /** True when nothing above differs. */
   identical: boolean;
 }
@@ -202,12 +219,27 @@ function diffChannels(from: Recipe, to: Recipe): RecipeDiff['channels'] {
   return { added, removed: [...before.values()], changed };
 }
 
+function diffSystem(from: Recipe, to: Recipe): SystemDiff | undefined {
+  if (from.kind !== 'system' && to.kind !== 'system') return undefined;
+  const conf = (r: Recipe): string | undefined => (r.kind === 'system' ? r.texts.configuration : undefined);
+  const path = (r: Recipe): string | null => (r.kind === 'system' ? r.system.files.configuration : null);
+  const dir = (r: Recipe): string | null => (r.kind === 'system' ? r.system.directory : null);
+  return {
+    kinds: { from: from.kind, to: to.kind },
+    directories: { from: dir(from), to: dir(to) },
+    configurations: { from: path(from), to: path(to) },
+    configurationChanged: conf(from) !== conf(to),
+  };
+}
+
 /** The difference from `from` to `to`. */
 export function diffRecipes(from: Recipe, to: Recipe): RecipeDiff {
   const channels = diffChannels(from, to);
   const packages = diffPackages(from, to);
+  const system = diffSystem(from, to);
   const identical =
     channels.added.length + channels.removed.length + channels.changed.length === 0 &&
-    packages.added.length + packages.removed.length + packages.changed.length === 0;
-  return { channels, packages, identical };
+    packages.added.length + packages.removed.length + packages.changed.length === 0 &&
+    (system === undefined || (system.kinds.from === system.kinds.to && !system.configurationChanged));
+  return { channels, packages, ...(system !== undefined && { system }), identical };
 }

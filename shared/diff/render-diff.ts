@@ -1,6 +1,7 @@
 /**
  * A RecipeDiff as text for people (the diff route's text/plain): one line per change, `+` added,
  * `-` removed, `~` changed; full commits and store items so lines can be copied into Guix commands.
+ * A system's recipe adds a line when its configuration.scm changed (or the kind of recipe did).
  */
 import type { ChannelRef, PackageRef, PackageSide, RecipeDiff } from './recipe-diff.js';
 
@@ -36,7 +37,14 @@ export function renderDiffText(diff: RecipeDiff, sides: DiffSides): string {
     out.push(`no differences (${diff.packages.unchanged} packages, same channels)`);
     return `${out.join('\n')}\n`;
   }
-  const { channels, packages } = diff;
+  const { channels, packages, system } = diff;
+  if (system !== undefined) {
+    if (system.kinds.from !== system.kinds.to) out.push(`kind: ${system.kinds.from} -> ${system.kinds.to}`);
+    if (system.configurationChanged)
+      out.push(
+        `configuration.scm: ${system.configurations.from ?? '(none)'} -> ${system.configurations.to ?? '(none)'}`,
+      );
+  }
   if (channels.added.length + channels.removed.length + channels.changed.length > 0) {
     out.push('channels:');
     for (const c of channels.added) out.push(channelLine('+', c));

@@ -11,7 +11,7 @@ import { collectChannels, exportChannels } from './export-channels.js';
 import { exportManifest } from './export-manifest.js';
 import type { ManifestStyle } from './export-manifest.js';
 import { entryTransformations } from './entry-transformations.js';
-import type { Recipe, RecipeDependency, RecipePackage } from './recipe.js';
+import type { ProfileRecipe, Recipe, RecipeDependency, RecipePackage } from './recipe.js';
 
 /** Options of `buildRecipe`. */
 export interface BuildRecipeOptions {
@@ -22,12 +22,12 @@ export interface BuildRecipeOptions {
 }
 
 /** Read, decode and export a profile manifest's text. Throws RecipeError (parse-error, size-limit, ...). */
-export function buildRecipe(manifestText: string, opts: BuildRecipeOptions): Recipe {
+export function buildRecipe(manifestText: string, opts: BuildRecipeOptions): ProfileRecipe {
   return recipeFromManifest(readManifest(manifestText, opts.reader), opts);
 }
 
 /** The Recipe of a decoded manifest: packages, channels as exported, both default texts. */
-export function recipeFromManifest(manifest: Manifest, opts: { profile: string | null }): Recipe {
+export function recipeFromManifest(manifest: Manifest, opts: { profile: string | null }): ProfileRecipe {
   const provenances = manifest.entries.map((e) => entryProvenance(e));
   const seen = new Set<ManifestEntry>();
   const packages: RecipePackage[] = manifest.entries.map((e, i) => {
@@ -47,7 +47,7 @@ export function recipeFromManifest(manifest: Manifest, opts: { profile: string |
     return p;
   });
   const channels = collectChannels(provenances);
-  const recipe: Recipe = {
+  const recipe: ProfileRecipe = {
     schemaVersion: 1,
     kind: 'profile',
     profile: opts.profile,

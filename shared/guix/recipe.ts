@@ -1,9 +1,10 @@
 /**
- * The Recipe: what we know about how a Guix profile was built, as JSON. It is the CLI's
- * `--output json` and the API's recipe document (schema in docs/recipe-schema.md).
+ * The Recipe: what we know about how a Guix profile or a Guix system was built, as JSON. It is the
+ * CLI's `--output json` and the API's recipe document (schema in docs/recipe-schema.md).
  *
- * It holds everything needed to print channels.scm and manifest.scm again, in any style and with
- * either printer (build-recipe.ts: renderChannels, renderManifest), without the manifest text.
+ * A profile's recipe holds everything needed to print channels.scm and manifest.scm again, in any
+ * style and with either printer (build-recipe.ts: renderChannels, renderManifest), without the
+ * manifest text. A system's recipe holds its stored channels.scm and configuration.scm as they are.
  *
  * NOTE for implementers: field names here are the contract between shared/guix, the store and the
  * API. Add fields freely; rename none without bumping `schemaVersion`.
@@ -80,22 +81,111 @@ export interface RecipeDependency {
   repeated?: true;
 }
 
-export interface Recipe {
+/** What every kind of Recipe holds: packages and the channels they came from. */
+interface RecipeBase {
   schemaVersion: 1;
-  kind: 'profile';
   /** The profile's store path, e.g. /gnu/store/<hash>-profile (when known). */
   profile: string | null;
-  /** The manifest's format version (2, 3 or 4). */
-  manifestVersion: number;
   packages: RecipePackage[];
   /** As exported; [] when the profile has no provenance. */
   channels: RecipeChannel[];
   /** Top-level packages that carry no (usable) provenance, as specs `name@version[:output]`. */
   packagesWithoutProvenance: string[];
+}
+
+/** The recipe of a profile: its channels.scm and manifest.scm. */
+export interface ProfileRecipe extends RecipeBase {
+  kind: 'profile';
+  /** The manifest's format version (2, 3 or 4). */
+  manifestVersion: number;
   texts: {
     /** channels.scm as Guix prints it (classic printer); absent without provenance. */
     channels?: string;
     /** manifest.scm, default style (pinned), classic printer. */
     manifest: string;
   };
+}
+
+/**
+ * The recipe of a Guix system (`guix system image`): the `channels.scm` and `configuration.scm` that
+ * `provenance-service-type` stores in the system directory, byte for byte. `profile` and `packages`
+ * are the system profile's (`<system>/profile`), whose manifest records no provenance of its own:
+ * each package carries the system's channels instead, for lookups, diffs and policies.
+ */
+export interface SystemRecipe extends RecipeBase {
+  kind: 'system';
+  /** The system profile manifest's format version; null when the image holds no system profile. */
+  manifestVersion: number | null;
+  system: SystemFacts;
+  texts: {
+    /** The system's channels.scm as stored, byte for byte; absent when it stores none. */
+    channels?: string;
+    /** The system's configuration.scm as stored, byte for byte; absent when it stores none. */
+    configuration?: string;
+  };
+}
+
+/** Where a system's recipe was found, and what its `provenance` file says. */
+export interface SystemFacts {
+  /** The system directory, `/gnu/store/<hash>-system`. */
+  directory: string;
+  /** How it was found: the entry point's second element, or `var/guix/profiles/system-1-link`. */
+  foundBy: 'entry-point' | 'system-link';
+  /** The store items the system directory's links lead to (null: the link is absent). */
+  files: {
+    provenance: string | null;
+    channels: string | null;
+    configuration: string | null;
+  };
+  /** The `provenance` file as read; null when the system has none (built without --save-provenance). */
+  provenance: SystemProvenanceFile | null;
+  /** True when `provenance-service-type` left its files: the image was built with --save-provenance. */
+  savedProvenance: boolean;
+  /** Oddities met on the way (an unreadable provenance file, links that disagree, ...); [] when none. */
+  warnings: string[];
+}
+
+/**
+ * The `provenance` file: `read` as Guix's `sexp->system-provenance` reads it. `read`: the shape
+ * Guix writes, `(provenance (version 0) (channels CHANNEL...) (configuration-file FILE))`;
+ * `unrecognised`: a datum of another shape (Guix then knows nothing from it); `unreadable`: not an
+ * s-expression at all.
+ */
+export type SystemProvenanceFile =
+  | {
+      status: 'read';
+      /** The channels as recorded: name, URL, branch and commit, no introduction. */
+      channels: SystemProvenanceChannel[];
+      /** The configuration file's store path, null when recorded as `#f`. */
+      configurationFile: string | null;
+    }
+  | { status: 'unrecognised' | 'unreadable'; reason: string };
+
+/** A channel of the `provenance` file (`channel->sexp` writes exactly these four fields). */
+export interface SystemProvenanceChannel {
+  name: string;
+  url: string;
+  /** null when recorded as `#f`. */
+  branch: string | null;
+  /** null when recorded as `#f`. */
+  commit: string | null;
+}
+
+/** A Recipe, by `kind`. */
+export type Recipe = ProfileRecipe | SystemRecipe;
+
+/** The kinds of Recipe. */
+export type RecipeKind = Recipe['kind'];
+
+/**
+ * A Recipe from stored or received JSON, of any shape this code ever wrote: a document without
+ * `kind` (or with any kind other than `system`) is a profile's recipe, as every document was before
+ * system recipes existed. Only the discriminant is checked: the document is trusted otherwise (it
+ * was written by this code).
+ */
+export function readRecipe(json: unknown): Recipe {
+  if (json === null || typeof json !== 'object') return json as Recipe; // not a recipe: the caller's to see
+  const doc = json as Partial<Recipe> & Record<string, unknown>;
+  if (doc.kind === 'system') return doc as SystemRecipe;
+  return { ...(doc as ProfileRecipe), kind: 'profile' };
 }

@@ -47,6 +47,8 @@ function chain(via: string[]): string {
 }
 
 const REBUILD_HINT = "rebuild it with 'guix pack --save-provenance'";
+/** The same for a Guix system's recipe, whose provenance `guix system image` saves. */
+const SYSTEM_REBUILD_HINT = "rebuild it with 'guix system image --save-provenance'";
 
 /** One channel as the recipe records it, merged by URL over the export and every package's provenance. */
 interface ChannelFact {
@@ -220,12 +222,14 @@ function judgePackages(policy: CompiledPolicy, recipe: Recipe, platform: string 
 
 function judgeRecipe(policy: CompiledPolicy, recipe: Recipe, platform: string | undefined): Reason[] {
   const out: Reason[] = [];
+  // A system's packages carry the system's channels: the same judgement covers both kinds.
+  const hint = recipe.kind === 'system' ? SYSTEM_REBUILD_HINT : REBUILD_HINT;
   if (policy.provenanceRequired) {
     if (recipe.channels.length === 0) {
       out.push(
         reason(
           'no-provenance',
-          `the recipe records no provenance, so the channels it was built from are unknown; ${REBUILD_HINT}`,
+          `${recipe.kind === 'system' && !recipe.system.savedProvenance ? 'this Guix system image was built without --save-provenance' : 'the recipe records no provenance'}, so the channels it was built from are unknown; ${hint}`,
           { packages: recipe.packagesWithoutProvenance },
           platform,
         ),
@@ -235,7 +239,7 @@ function judgeRecipe(policy: CompiledPolicy, recipe: Recipe, platform: string | 
       out.push(
         reason(
           'partial-provenance',
-          `${pkgs.length} package${pkgs.length === 1 ? '' : 's'} carr${pkgs.length === 1 ? 'ies' : 'y'} no provenance (${someOf(pkgs)}); ${REBUILD_HINT}`,
+          `${pkgs.length} package${pkgs.length === 1 ? '' : 's'} carr${pkgs.length === 1 ? 'ies' : 'y'} no provenance (${someOf(pkgs)}); ${hint}`,
           { packages: pkgs },
           platform,
         ),

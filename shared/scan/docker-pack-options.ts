@@ -59,10 +59,10 @@ export interface DockerImageEvidence {
 }
 
 /** The history entry `build-docker-image` writes (its only one). */
-const GUIX_HISTORY = 'guix pack -f docker';
+export const GUIX_HISTORY = 'guix pack -f docker';
 
 /** Docker architecture -> Guix system, the inverse of `build-docker-image`'s mapping. */
-const SYSTEMS: Readonly<Record<string, string>> = {
+export const SYSTEMS: Readonly<Record<string, string>> = {
   amd64: 'x86_64-linux',
   '386': 'i686-linux',
   arm: 'armhf-linux',

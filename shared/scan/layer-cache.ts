@@ -1,6 +1,7 @@
 /**
- * The layer cache: what one layer contributes that matters to finding a Guix profile manifest, keyed
- * by the layer's (compressed) digest, so an image made of known layers costs no layer bytes.
+ * The layer cache: what one layer contributes that matters to finding a Guix profile manifest (or a
+ * Guix system's provenance files), keyed by the layer's (compressed) digest, so an image made of
+ * known layers costs no layer bytes.
  * Memory implementation here (CLI); Redis in shared/store (service). Summaries are plain JSON.
  *
  * What a summary records (see summarise-layer.ts for the exact rule), enough to resolve
@@ -12,7 +13,12 @@
  *  - every symlink outside `gnu/store/` whose target is an absolute `/gnu/store/...` path, at any
  *    depth: `guix pack -S` symlinks, for the rebuild command (docker-pack-options.ts);
  *  - the content of every regular file `gnu/store/<item>/manifest` (up to the manifest cap), and of
- *    any other regular file that looks like a Guix profile manifest (a symlink may point at it).
+ *    any other regular file that looks like a Guix profile manifest (a symlink may point at it);
+ *  - the content of every regular file that may be one of the files `provenance-service-type`
+ *    stores for a Guix system (up to the system file cap): a store item `gnu/store/<hash>-provenance`,
+ *    `-channels.scm` or `-configuration.scm`, and a `provenance`, `channels.scm` or
+ *    `configuration.scm` directly inside a `gnu/store/<hash>-system` directory. The system
+ *    directory links to the first kind; the links and their targets may sit in different layers.
  * Link chains through deeper symlinked directories are not followed (they resolve to "absent").
  * It also says whether the walk reached a member inside a store item (`storeReached`): `guix pack`
  * writes every file outside the store first, so a partial summary that reached the store has seen
@@ -33,8 +39,12 @@ export type SummaryNode =
       size: number;
       /** The file's text when it is a (candidate) profile manifest within the cap. */
       manifest?: string;
-      /** A `gnu/store/X/manifest` file larger than the cap: its content was not kept. */
+      /** The file's text when it may be a system's provenance file (see above), within the cap. */
+      text?: string;
+      /** A `gnu/store/X/manifest` or system provenance file larger than its cap: content not kept. */
       tooLarge?: true;
+      /** A system provenance file that is not UTF-8 text: content not kept. */
+      notText?: true;
     }
   | { path: string; type: 'directory' }
   /** Target as written in the tar (absolute or relative); resolved inside the image only. */
@@ -45,7 +55,7 @@ export type SummaryNode =
   | { path: string; type: 'whiteout' };
 
 /** The summary format this code writes and reads; a cached summary of another version is a miss. */
-export const LAYER_SUMMARY_VERSION = 2;
+export const LAYER_SUMMARY_VERSION = 3;
 
 export interface LayerSummary {
   /** Summary format version, bumped when its meaning changes. */

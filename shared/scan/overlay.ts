@@ -94,11 +94,36 @@ export type Resolution =
   | { kind: 'absent'; reason: string }
   | { kind: 'unknown'; layer: number };
 
+/** Where a path leads once every symlink on the way is followed: a node of any type but symlink. */
+export type PathResolution =
+  | { kind: 'node'; path: string; node: SummaryNode; layer: number }
+  | { kind: 'absent'; reason: string }
+  | { kind: 'unknown'; layer: number };
+
 /**
  * Resolve `path` (relative to the image root) through symlinks, inside the image, to a regular file.
  * Throws `invalid-image` on a symlink loop (more than MAX_SYMLINK_HOPS hops).
  */
 export function resolveFile(layers: readonly (LayerView | undefined)[], path: string): Resolution {
+  const r = resolvePath(layers, path);
+  if (r.kind !== 'node') return r;
+  if (r.node.type !== 'file')
+    return {
+      kind: 'absent',
+      reason:
+        r.node.type === 'directory'
+          ? `/${path} resolves to a directory`
+          : `/${path} resolves to /${r.path}, not a file`,
+    };
+  return { kind: 'file', path: r.path, node: r.node, layer: r.layer };
+}
+
+/**
+ * Resolve `path` (relative to the image root) through symlinks, inside the image: the node it
+ * names (a directory, a file...) at its path with every link followed. Throws `invalid-image` on a
+ * symlink loop (more than MAX_SYMLINK_HOPS hops).
+ */
+export function resolvePath(layers: readonly (LayerView | undefined)[], path: string): PathResolution {
   const queue = path.split('/').reverse(); // pop() takes the next component
   const cur: string[] = [];
   let hops = 0;
@@ -137,10 +162,15 @@ export function resolveFile(layers: readonly (LayerView | undefined)[], path: st
     cur.push(c);
     last = r;
   }
-  if (last === undefined || last.kind !== 'node')
-    return { kind: 'absent', reason: `/${path} resolves to a directory` };
-  const node = last.node;
-  if (node.type !== 'file')
-    return { kind: 'absent', reason: `/${path} resolves to /${node.path}, not a file` };
-  return { kind: 'file', path: node.path, node, layer: last.layer };
+  if (last === undefined || last.kind !== 'node') {
+    if (cur.length > 0) {
+      // After a `..` or a link: the path is a directory's (a node was seen there on the way).
+      const again = lookupExact(layers, cur.join('/'));
+      if (again.kind === 'node')
+        return { kind: 'node', path: cur.join('/'), node: again.node, layer: again.layer };
+      if (again.kind === 'unknown') return again;
+    }
+    return { kind: 'absent', reason: `/${path} resolves to the image root` };
+  }
+  return { kind: 'node', path: cur.join('/'), node: last.node, layer: last.layer };
 }

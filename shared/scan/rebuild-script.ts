@@ -1,7 +1,8 @@
 /**
- * The rebuild script: a small POSIX shell script that writes `channels.scm` and `manifest.scm` (the
- * texts `inspect --output channels` / `--output manifest` print) into the current directory and runs
- * the rebuild command. `inspect --output rebuild` prints it and the API serves it
+ * The rebuild script: a small POSIX shell script that writes the files its command reads
+ * (`channels.scm`, and `manifest.scm` for a pack or `configuration.scm` for a system image: the texts
+ * `inspect --output channels|manifest|configuration` print) into the current directory and runs the
+ * rebuild command. `inspect --output rebuild` prints it and the API serves it
  * (`/v1/recipes/{digest}/rebuild.sh`): this one function makes both, so they are the same bytes.
  *
  * Each file is written by `cat` from a quoted here-document (`<<'DELIM'`: nothing in it is
@@ -11,12 +12,13 @@
  * The options the artifact cannot reveal are listed in comments, made printable first.
  */
 import { RecipeError } from '../errors.js';
-import { CHANNELS_FILE, MANIFEST_FILE, shellQuote, type Rebuild } from './rebuild.js';
+import { CHANNELS_FILE, MANIFEST_FILE, shellQuote, SYSTEM_CONFIG_FILE, type Rebuild } from './rebuild.js';
 
-/** The texts the script writes; `channels` is absent when the profile has no provenance. */
+/** The texts the script may write; each is written when the command reads its file. */
 export interface RebuildTexts {
   channels?: string;
-  manifest: string;
+  manifest?: string;
+  configuration?: string;
 }
 
 const DELIMITER = 'GUIX_RECIPES_EOF';
@@ -45,21 +47,35 @@ function writeFile(name: string, text: string): string {
   return `printf '%s' "$(cat <<'${delim}'\n${text}\n${delim}\n)" > ${file}\n`;
 }
 
-/** The script (text ending with a newline). */
+/** The script (text ending with a newline). Throws `no-provenance` when the command reads a file
+ *  whose text is not known (a system image without its configuration.scm). */
 export function rebuildScript(rebuild: Rebuild, texts: RebuildTexts): string {
-  const needsChannels = rebuild.command.includes(CHANNELS_FILE);
-  if (needsChannels && texts.channels === undefined)
-    throw new RecipeError('internal', 'the rebuild command reads channels.scm, but there is none');
+  const files: [string, string][] = [];
+  for (const [name, text] of [
+    [CHANNELS_FILE, texts.channels],
+    [MANIFEST_FILE, texts.manifest],
+    [SYSTEM_CONFIG_FILE, texts.configuration],
+  ] as const) {
+    if (!rebuild.command.includes(name)) continue;
+    if (text === undefined) {
+      const why = rebuild.unknown.find(
+        (u) => u.option === name || (name === CHANNELS_FILE && u.option === 'channels'),
+      );
+      if (why !== undefined)
+        throw new RecipeError('no-provenance', `no ${name} to rebuild from: ${why.reason}`);
+      throw new RecipeError('internal', `the rebuild command reads ${name}, but there is none`);
+    }
+    files.push([name, text]);
+  }
   let out = '#!/bin/sh\n';
-  out += `# Rebuild with GNU Guix: writes ${needsChannels ? `${CHANNELS_FILE} and ` : ''}${MANIFEST_FILE} here, then runs\n`;
+  out += `# Rebuild with GNU Guix: writes ${files.map(([n]) => n).join(' and ')} here, then runs\n`;
   out += `# ${commentText(rebuild.text)}\n`;
   if (rebuild.unknown.length > 0) {
     out += "# Not known from what was read, so left to Guix's defaults:\n";
     for (const u of rebuild.unknown) out += `#   ${commentText(u.option)}: ${commentText(u.reason)}\n`;
   }
   out += 'set -eu\n';
-  if (needsChannels && texts.channels !== undefined) out += writeFile(CHANNELS_FILE, texts.channels);
-  out += writeFile(MANIFEST_FILE, texts.manifest);
+  for (const [name, text] of files) out += writeFile(name, text);
   out += `${rebuild.text}\n`;
   return out;
 }

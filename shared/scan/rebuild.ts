@@ -2,8 +2,8 @@
  * The rebuild: the `guix` command that makes an artifact again from its exported `channels.scm` and
  * `manifest.scm`, one model for every kind of artifact. The options are data, each recovered from
  * the artifact (docker-pack-options.ts for `guix pack -f docker`, squashfs-pack-options.ts for
- * `guix pack -f squashfs`, system images later); the argv and the shell line are rendered from them
- * here only, so every kind prints its options the same way.
+ * `guix pack -f squashfs`, system-image-options.ts for `guix system image -t docker`); the argv and
+ * the shell line are rendered from them here only, so every kind prints its options the same way.
  *
  * An option is in `options` only when the artifact revealed it, with its value (Guix's default
  * included: `compression: 'gzip'`, `maxLayers: null`); one the artifact cannot reveal is absent
@@ -11,7 +11,7 @@
  * uses its default). The command never guesses.
  */
 
-/** What Guix builds: a `guix pack`, or (filled by the system-image scan) a `guix system image`. */
+/** What Guix builds: a `guix pack`, or a `guix system image`. */
 export type RebuildKind = 'pack' | 'system-image';
 
 /** `guix pack -C` compressors (Guix's `gnu/compression.scm`); `gzip` is the default. */
@@ -43,8 +43,9 @@ export interface RebuildOptions {
   relocatable?: 'R' | 'RR' | null;
   /** `--system=SYSTEM`, e.g. `x86_64-linux`. */
   system?: string;
-  /** `--save-provenance`: the manifest records provenance, so the command runs under
-   *  `guix time-machine -C channels.scm`. Without it there is no channels.scm. */
+  /** `--save-provenance`: the manifest records provenance (a system: it stores its provenance
+   *  files), so the command runs under `guix time-machine -C channels.scm` (a system recording no
+   *  channels: without it, `channels` then being unknown). Without it there is no channels.scm. */
   saveProvenance?: boolean;
 }
 
@@ -68,11 +69,11 @@ export interface Rebuild {
   text: string;
 }
 
-/** The files the command reads, as `inspect --output channels|manifest` writes them. */
+/** The files the command reads, as `inspect --output channels|manifest|configuration` writes them. */
 export const CHANNELS_FILE = 'channels.scm';
 export const MANIFEST_FILE = 'manifest.scm';
-/** The operating-system file a system image is rebuilt from. */
-export const SYSTEM_CONFIG_FILE = 'config.scm';
+/** The operating-system declaration a system image is rebuilt from, as the system stores it. */
+export const SYSTEM_CONFIG_FILE = 'configuration.scm';
 
 /** The Rebuild of these facts: the command rendered from the options. */
 export function makeRebuild(facts: {
@@ -81,7 +82,7 @@ export function makeRebuild(facts: {
   options: RebuildOptions;
   unknown: UnknownOption[];
 }): Rebuild {
-  const command = argvOf(facts.kind, facts.format, facts.options);
+  const command = argvOf(facts.kind, facts.format, facts.options, facts.unknown);
   return {
     kind: facts.kind,
     format: facts.format,
@@ -92,16 +93,25 @@ export function makeRebuild(facts: {
   };
 }
 
-function argvOf(kind: RebuildKind, format: string | null, o: RebuildOptions): string[] {
-  const argv = o.saveProvenance ? ['guix', 'time-machine', '-C', CHANNELS_FILE, '--'] : ['guix'];
+function argvOf(
+  kind: RebuildKind,
+  format: string | null,
+  o: RebuildOptions,
+  unknown: readonly UnknownOption[],
+): string[] {
   if (kind === 'system-image') {
-    // `guix system image -t FORMAT CONFIG`: the system-image scan adds its own options here.
+    // A system that saved its provenance may still record no channels: no time machine then.
+    const channels = o.saveProvenance === true && !unknown.some((u) => u.option === NO_PROVENANCE.option);
+    const argv = channels ? ['guix', 'time-machine', '-C', CHANNELS_FILE, '--'] : ['guix'];
     argv.push('system', 'image');
     if (format !== null) argv.push('-t', format);
     if (o.system !== undefined) argv.push(`--system=${o.system}`);
+    if (o.maxLayers !== undefined && o.maxLayers !== null) argv.push(`--max-layers=${o.maxLayers}`);
+    if (o.saveProvenance) argv.push('--save-provenance');
     argv.push(SYSTEM_CONFIG_FILE);
     return argv;
   }
+  const argv = o.saveProvenance ? ['guix', 'time-machine', '-C', CHANNELS_FILE, '--'] : ['guix'];
   argv.push('pack');
   if (format !== null) argv.push('-f', format);
   if (o.compression !== undefined && o.compression !== 'gzip') argv.push('-C', o.compression);
@@ -124,7 +134,7 @@ export function shellQuote(word: string): string {
   return `'${word.replaceAll("'", `'\\''`)}'`;
 }
 
-/** The unknown entry for the Guix revision of a profile without provenance. */
+/** The unknown entry for the Guix revision of a profile (or system) without provenance. */
 export const NO_PROVENANCE: UnknownOption = {
   option: 'channels',
   reason: 'the profile records no provenance, so there is no channels.scm: the Guix revision is unknown',

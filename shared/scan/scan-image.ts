@@ -14,6 +14,13 @@
  *
  * The rebuild command (docker-pack-options.ts) is made from what this already reads: the config, the
  * layer count, the top layer's summary, and what the source knows of its archive or annotations.
+ *
+ * A Guix system image (`guix system image -t docker`, find-system.ts) is recognised before any
+ * profile is looked for: its system directory, from the entry point's second element or else from
+ * `var/guix/profiles/system-1-link`, gives a system recipe (build-system-recipe.ts) made of the
+ * files the system directory links to, followed across layers like the profile manifest; its system
+ * profile is read only for the packages. Every link the system directory has must lead to a file in
+ * the image, else the scan fails with one error naming it.
  */
 import { RecipeError, isRecipeError } from '../errors.js';
 import { formatPlatform, platformMatches, type Platform } from '../content/platform.js';
@@ -22,7 +29,13 @@ import type { ImageSource } from '../content/image-source.js';
 import { isIndexMediaType, layerCompression } from '../content/media-types.js';
 import { readLayer } from '../archive/read-layer.js';
 import { buildRecipe } from '../guix/build-recipe.js';
-import type { Recipe } from '../guix/recipe.js';
+import { buildSystemRecipe, type SystemEvidence, type SystemFile } from '../guix/build-system-recipe.js';
+import type { Recipe, SystemFacts } from '../guix/recipe.js';
+import {
+  SYSTEM_CHANNELS_ENTRY,
+  SYSTEM_CONFIGURATION_ENTRY,
+  SYSTEM_PROVENANCE_ENTRY,
+} from '../guix/system-provenance.js';
 import type { ImageScan, ScanResult } from './scan-result.js';
 import { LAYER_SUMMARY_VERSION, type LayerCache, type LayerSummary } from './layer-cache.js';
 import { dockerPackRebuild } from './docker-pack-options.js';
@@ -33,11 +46,22 @@ import {
   profileOfManifestPath,
   PROFILE_MANIFEST_PATH,
 } from './find-profile.js';
-import { resolveFile, viewOf, type LayerView, type Resolution } from './overlay.js';
+import {
+  lookupExact,
+  resolveFile,
+  resolvePath,
+  viewOf,
+  type LayerView,
+  type Lookup,
+  type PathResolution,
+  type Resolution,
+} from './overlay.js';
+import { isSystemDirectory, SYSTEM_LINK, systemFromConfig } from './find-system.js';
+import { systemImageRebuild } from './system-image-options.js';
 import { parseManifest, type ParsedImageManifest, type ParsedIndex } from '../content/image-manifest.js';
 import { REF_NAME } from '../oci/sources/oci-layout-source.js';
 import { readBlob } from '../content/read-blob.js';
-import { LayerSummariser } from './summarise-layer.js';
+import { DEFAULT_MAX_SYSTEM_FILE_BYTES, LayerSummariser } from './summarise-layer.js';
 import { scanArtifact } from './scan-artifact.js';
 import type { BlobAccessOptions } from './blob-access.js';
 
@@ -55,6 +79,9 @@ export interface ScanOptions {
   maxConfigBytes?: number;
   /** Largest Guix profile manifest accepted. Default 16 MiB. */
   maxProfileManifestBytes?: number;
+  /** Largest file of a Guix system's provenance (`provenance`, `channels.scm`,
+   *  `configuration.scm`) accepted. Default 4 MiB (summarise-layer.ts). */
+  maxSystemFileBytes?: number;
   /** Cap on the inflated bytes of one layer. Default 16 GiB (inflate.ts). */
   maxInflatedBytes?: number;
   /** Cap on the tar members of one layer. Default 2,000,000 (tar-walk.ts). */
@@ -228,6 +255,29 @@ async function scanOneImage(
       },
     );
   const finder = new ProfileFinder(source, m.layers, scan, opts);
+  if (pointed === null) {
+    const named = systemFromConfig(config);
+    const system =
+      named !== null ? { directory: named, foundBy: 'entry-point' as const } : await finder.systemFromLink();
+    if (system !== undefined) {
+      const evidence = await finder.system(system.directory, system.foundBy);
+      if (evidence === undefined)
+        return withPlatform(
+          {
+            kind: 'no-profile',
+            manifest: desc,
+            reason: `the entry point names the system ${system.directory}, which is not a directory in the layers`,
+          },
+          platform,
+        );
+      const recipe = buildSystemRecipe(evidence);
+      const rebuild = systemImageRebuild({ recipe, config, layerCount: m.layers.length });
+      return withPlatform(
+        { kind: 'recipe', manifest: desc, recipe, verified: finder.verified, rebuild },
+        platform,
+      );
+    }
+  }
   const found = await finder.find(pointed);
   if (found === undefined) {
     const reason = pointed
@@ -332,22 +382,128 @@ class ProfileFinder {
     return r.node.manifest;
   }
 
-  /** Resolve `path`, loading (or re-reading) the layers the answer depends on. */
-  async #resolve(path: string): Promise<Resolution> {
+  /**
+   * The system directory `var/guix/profiles/system-1-link` leads to, when it is one. A link that
+   * loops is an error: the image names a system it does not let us find.
+   */
+  async systemFromLink(): Promise<{ directory: string; foundBy: SystemFacts['foundBy'] } | undefined> {
+    let r: PathResolution;
+    try {
+      r = await this.#settle(
+        (v) => resolvePath(v, SYSTEM_LINK),
+        (v) => safely(() => resolvePath(v, SYSTEM_LINK).kind === 'node'),
+      );
+    } catch (err) {
+      if (isRecipeError(err, 'invalid-image'))
+        throw new RecipeError('invalid-image', `/${SYSTEM_LINK}: ${err.message}`, { cause: err });
+      throw err;
+    }
+    if (r.kind !== 'node' || r.node.type !== 'directory' || !isSystemDirectory(r.path)) return undefined;
+    return { directory: `/${r.path}`, foundBy: 'system-link' };
+  }
+
+  /**
+   * The files of the system directory `directory` (`/gnu/store/<hash>-system`): every link of
+   * `provenance-service-type` followed to its text, and the system profile's manifest. Undefined
+   * when the directory is not in the image. Throws one RecipeError for a link that leads nowhere in
+   * the image, loops, or leads to a file too large or not UTF-8 text.
+   */
+  async system(directory: string, foundBy: SystemFacts['foundBy']): Promise<SystemEvidence | undefined> {
+    const wanted = [
+      SYSTEM_PROVENANCE_ENTRY,
+      SYSTEM_CHANNELS_ENTRY,
+      SYSTEM_CONFIGURATION_ENTRY,
+      'profile/manifest',
+    ];
+    let base = directory.replace(/^\/+/, '');
+    // Stop reading a layer once every file is known (an image without provenance is read whole).
+    const done = (v: readonly (LayerView | undefined)[]): boolean =>
+      wanted.every((w) => safely(() => resolveFile(v, `${base}/${w}`).kind === 'file'));
+    const dir = await this.#settle((v) => resolvePath(v, base), done);
+    if (dir.kind !== 'node' || dir.node.type !== 'directory') return undefined;
+    base = dir.path;
+    const evidence: SystemEvidence = { directory, foundBy };
+    const file = async (entry: string): Promise<SystemFile | undefined> => {
+      const at = `${base}/${entry}`;
+      const link = await this.#settle((v) => lookupExact(v, at), done);
+      if (link.kind === 'absent') return undefined;
+      const r = await this.#settle((v) => resolveFile(v, at), done);
+      if (r.kind !== 'file')
+        throw new RecipeError(
+          'invalid-image',
+          `the system's ${entry} (/${at}) leads to no file in the image: ${r.kind === 'absent' ? r.reason : 'unknown'}`,
+          { details: { path: `/${at}` } },
+        );
+      const n = r.node;
+      if (n.tooLarge)
+        throw new RecipeError(
+          'size-limit',
+          `the system's ${entry} (/${r.path}) is ${n.size} bytes, more than the ${this.opts.maxSystemFileBytes ?? DEFAULT_MAX_SYSTEM_FILE_BYTES} accepted`,
+          { details: { path: `/${r.path}`, size: n.size } },
+        );
+      if (n.notText)
+        throw new RecipeError(
+          'parse-error',
+          `the system's ${entry} (/${r.path}) is not UTF-8 text, so it cannot be reported byte for byte`,
+          { details: { path: `/${r.path}` } },
+        );
+      if (n.text === undefined)
+        throw new RecipeError(
+          'invalid-image',
+          `the system's ${entry} (/${at}) leads to /${r.path}, which is not where Guix keeps that file`,
+          { details: { path: `/${r.path}` } },
+        );
+      return { path: `/${r.path}`, text: n.text };
+    };
+    const provenance = await file(SYSTEM_PROVENANCE_ENTRY);
+    const channels = await file(SYSTEM_CHANNELS_ENTRY);
+    const configuration = await file(SYSTEM_CONFIGURATION_ENTRY);
+    if (provenance !== undefined) evidence.provenance = provenance;
+    if (channels !== undefined) evidence.channels = channels;
+    if (configuration !== undefined) evidence.configuration = configuration;
+    const profileLink = await this.#settle((v) => lookupExact(v, `${base}/profile`), done);
+    if (profileLink.kind !== 'absent') {
+      const profile = await this.#settle((v) => resolvePath(v, `${base}/profile`), done);
+      const manifest = await this.#settle((v) => resolveFile(v, `${base}/profile/manifest`), done);
+      if (profile.kind === 'node' && manifest.kind === 'file')
+        evidence.profile = { path: `/${profile.path}`, manifest: this.#text(manifest) };
+    }
+    return evidence;
+  }
+
+  /** Evaluate `f` over the layers, loading (or re-reading) the ones its answer depends on. */
+  async #settle<T extends Lookup | Resolution | PathResolution>(
+    f: (views: readonly (LayerView | undefined)[]) => T,
+    done: (views: readonly (LayerView | undefined)[]) => boolean,
+  ): Promise<Exclude<T, { kind: 'unknown' }>> {
     for (;;) {
-      const r = resolveFile(this.#views, path);
-      if (r.kind !== 'unknown') return r;
-      await this.#load(r.layer, path);
+      const r = f(this.#views);
+      if (r.kind !== 'unknown') return r as Exclude<T, { kind: 'unknown' }>;
+      await this.#load(r.layer, done);
     }
   }
 
-  /** Get layer `i` from the cache, or read it (stopping early once `target` resolves to a file). */
-  async #load(i: number, target: string | null): Promise<void> {
+  /** Resolve `path`, loading (or re-reading) the layers the answer depends on. */
+  async #resolve(path: string): Promise<Resolution> {
+    return this.#settle(
+      (v) => resolveFile(v, path),
+      (v) => safely(() => resolveFile(v, path).kind === 'file'),
+    );
+  }
+
+  /**
+   * Get layer `i` from the cache, or read it; with `done`, stopping early once it holds for the
+   * layers read so far (the one being read included).
+   */
+  async #load(
+    i: number,
+    done: ((views: readonly (LayerView | undefined)[]) => boolean) | null,
+  ): Promise<void> {
     const desc = this.#layers[i] as Descriptor;
     const cache = this.opts.layerCache;
     if (this.#views[i] === undefined && cache) {
       const cached = await cacheGet(cache, desc, this.opts.signal);
-      if (cached !== undefined && (cached.complete || target !== null)) {
+      if (cached !== undefined && (cached.complete || done !== null)) {
         this.#views[i] = viewOf(cached);
         this.#summaries[i] = cached;
         return;
@@ -364,15 +520,12 @@ class ProfileFinder {
       ...(this.opts.maxProfileManifestBytes !== undefined && {
         maxManifestBytes: this.opts.maxProfileManifestBytes,
       }),
+      ...(this.opts.maxSystemFileBytes !== undefined && { maxSystemFileBytes: this.opts.maxSystemFileBytes }),
       onRecord: (view) => {
-        if (target === null) return false;
+        if (done === null) return false;
         const trial = views.slice(0, i + 1);
         trial[i] = view;
-        try {
-          return resolveFile(trial, target).kind === 'file';
-        } catch {
-          return false; // a loop is reported by the caller's own resolution
-        }
+        return done(trial);
       },
     });
     const raw = await this.source.fetch(desc, { signal: this.opts.signal });
@@ -391,6 +544,15 @@ class ProfileFinder {
     this.#summaries[i] = summary;
     if (!res.verified) this.verified = false;
     else if (cache) await cachePut(cache, desc, summary, this.opts.signal);
+  }
+}
+
+/** `f()`, false when it throws: a loop is reported by the caller's own resolution, not mid-read. */
+function safely(f: () => boolean): boolean {
+  try {
+    return f();
+  } catch {
+    return false;
   }
 }
 

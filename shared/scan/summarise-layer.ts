@@ -11,6 +11,9 @@ import { LayerView } from './overlay.js';
 export interface SummariseOptions {
   /** Largest profile manifest whose content is kept. Default 16 MiB. */
   maxManifestBytes?: number;
+  /** Largest system provenance file (`provenance`, `channels.scm`, `configuration.scm`) whose
+   *  content is kept. Default DEFAULT_MAX_SYSTEM_FILE_BYTES (4 MiB). */
+  maxSystemFileBytes?: number;
   /** Most recorded members. Default 500,000. */
   maxNodes?: number;
   /** Most bytes of manifest text kept for one layer. Default 64 MiB. */
@@ -19,9 +22,20 @@ export interface SummariseOptions {
   onRecord?: (view: LayerView) => boolean;
 }
 
+/** Strict: a system file must be reported byte for byte, so bytes that are not UTF-8 are not text. */
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
 /** How far into a file we look for the start of a Guix manifest. */
 const SNIFF_BYTES = 4096;
 const STORE_MANIFEST = /^gnu\/store\/[^/]+\/manifest$/;
+/**
+ * The files `provenance-service-type` stores for a system: the store items its system directory
+ * links to, or (in an image made by other means) those files inside the system directory itself.
+ */
+const SYSTEM_FILE =
+  /^gnu\/store\/(?:[^/]+-(?:provenance|channels\.scm|configuration\.scm)|[^/]+-system\/(?:provenance|channels\.scm|configuration\.scm))$/;
+/** Default of `maxSystemFileBytes`: far above any operating-system declaration seen. */
+export const DEFAULT_MAX_SYSTEM_FILE_BYTES = 4 * 1024 * 1024;
 /** A member inside a store item. */
 const IN_STORE_ITEM = /^gnu\/store\/[^/]/;
 
@@ -63,12 +77,14 @@ export class LayerSummariser {
   #contentBytes = 0;
   #storeReached = false;
   readonly #maxManifest: number;
+  readonly #maxSystemFile: number;
   readonly #maxNodes: number;
   readonly #maxContent: number;
   readonly #onRecord: ((view: LayerView) => boolean) | undefined;
 
   constructor(opts: SummariseOptions = {}) {
     this.#maxManifest = opts.maxManifestBytes ?? 16 * 1024 * 1024;
+    this.#maxSystemFile = opts.maxSystemFileBytes ?? DEFAULT_MAX_SYSTEM_FILE_BYTES;
     this.#maxNodes = opts.maxNodes ?? 500_000;
     this.#maxContent = opts.maxContentBytes ?? 64 * 1024 * 1024;
     this.#onRecord = opts.onRecord;
@@ -139,7 +155,8 @@ export class LayerSummariser {
       case 'hardlink': {
         // A hard link is its target's content (an earlier member of this same layer).
         const target = this.view.nodes.get(entry.linkname ?? '');
-        if (target?.type === 'file' && target.manifest !== undefined) return { ...target, path };
+        if (target?.type === 'file' && (target.manifest !== undefined || target.text !== undefined))
+          return { ...target, path };
         if (target?.type === 'symlink') return depth <= 4 || named ? { ...target, path } : undefined;
         return depth <= 4 || named ? { path, type: 'file', size: 0 } : undefined;
       }
@@ -157,6 +174,7 @@ export class LayerSummariser {
     named: boolean,
   ): Promise<SummaryNode | undefined> {
     const { path, size } = entry;
+    if (SYSTEM_FILE.test(path)) return this.#systemFileNode(path, size, body);
     const storeManifest = STORE_MANIFEST.test(path);
     const shallow = depth <= 4 || named;
     if (size > this.#maxManifest) {
@@ -170,5 +188,25 @@ export class LayerSummariser {
       throw new RecipeError('size-limit', `a layer holds more than ${this.#maxContent} bytes of manifests`);
     const bytes = await body.all(this.#maxManifest);
     return { path, type: 'file', size, manifest: bytes.toString('utf8') };
+  }
+
+  /** A file that may be a system's provenance file: its text kept (capped, UTF-8 only). */
+  async #systemFileNode(path: string, size: number, body: TarBody): Promise<SummaryNode> {
+    // Over the cap, the body is never read: the tar walk skips it, whatever its size.
+    if (size > this.#maxSystemFile) return { path, type: 'file', size, tooLarge: true };
+    this.#contentBytes += size;
+    if (this.#contentBytes > this.#maxContent)
+      throw new RecipeError(
+        'size-limit',
+        `a layer holds more than ${this.#maxContent} bytes of manifests and system files`,
+      );
+    const bytes = await body.all(this.#maxSystemFile);
+    let text: string;
+    try {
+      text = UTF8.decode(bytes);
+    } catch {
+      return { path, type: 'file', size, notText: true };
+    }
+    return { path, type: 'file', size, text };
   }
 }

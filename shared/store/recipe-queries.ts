@@ -281,8 +281,9 @@ export class RecipeQueries {
   }
 
   /**
-   * One text (channels.scm, manifest.scm) of IMAGE's recipe, as stored at scan time; rendered from
-   * the recipe only when the store has no copy (results stored before texts were kept).
+   * One text (channels.scm, manifest.scm, configuration.scm) of IMAGE's recipe, as stored at scan
+   * time; rendered from the recipe only when the store has no copy (results stored before texts were
+   * kept, or a text the recipe has not: then `renderText` says why, e.g. manifest.scm of a system).
    */
   async text(spec: string, t: RecipeText, platform: string | undefined, opts: Opts = {}): Promise<string> {
     const r = await this.resolveImage(spec, opts);
@@ -327,20 +328,25 @@ export class RecipeQueries {
     if (!res) throw new RecipeError('not-found', `no recipe for ${spec}`);
     if (res.kind === 'index') throw new RecipeError('invalid-image', `${spec}: an index inside an index`);
     if (res.kind !== 'recipe') throw noRecipe(spec, res);
-    const rebuild = res.rebuild ?? profileRebuild(res.recipe, 'docker', STORED_BEFORE_REBUILD);
-    const texts: RebuildTexts = {
-      manifest: await this.#storedText(
+    const recipe = res.recipe;
+    const rebuild = res.rebuild ?? profileRebuild(recipe, 'docker', STORED_BEFORE_REBUILD);
+    const texts: RebuildTexts = {};
+    if (recipe.kind === 'system') {
+      // The system's own files, as stored; the script refuses a command whose file is missing.
+      if (recipe.texts.configuration !== undefined)
+        texts.configuration = await this.#storedText(res.digest, recipe, { file: 'configuration.scm' }, opts);
+    } else
+      texts.manifest = await this.#storedText(
         res.digest,
-        res.recipe,
+        recipe,
         {
           file: 'manifest.scm',
           style: t.style,
           printer: t.printer,
         },
         opts,
-      ),
-    };
-    if (res.recipe.channels.length > 0)
+      );
+    if (recipe.channels.length > 0)
       texts.channels = await this.#storedText(
         res.digest,
         res.recipe,

@@ -8,7 +8,7 @@ import type { Digest } from '../content/digest.js';
 import type { Platform } from '../content/platform.js';
 import { platformMatches } from '../content/platform.js';
 import { isIndexMediaType } from '../content/media-types.js';
-import type { Recipe, RecipeDependency } from '../guix/recipe.js';
+import { readRecipe, type Recipe, type RecipeDependency } from '../guix/recipe.js';
 import { renderAllTexts } from '../guix/recipe-texts.js';
 import type { ImageScan, ScanResult } from '../scan/scan-result.js';
 import type { Rebuild } from '../scan/rebuild.js';
@@ -125,10 +125,17 @@ type Opts = { signal?: AbortSignal };
 const now = (): number => Date.now();
 const iso = (ms: number): string => new Date(ms).toISOString();
 
-/** Store paths a recipe mentions: the profile, every package and every propagated input. */
+/**
+ * Store paths a recipe mentions: the profile, every package and every propagated input; for a
+ * system, also its system directory and the files its provenance links lead to.
+ */
 function storePaths(recipe: Recipe): Set<string> {
   const out = new Set<string>();
   if (recipe.profile) out.add(recipe.profile);
+  if (recipe.kind === 'system') {
+    out.add(recipe.system.directory);
+    for (const f of Object.values(recipe.system.files)) if (f !== null) out.add(f);
+  }
   const walk = (deps: RecipeDependency[]): void => {
     for (const d of deps) {
       out.add(d.storePath);
@@ -456,7 +463,8 @@ export class RecipeStore {
           ...base,
           kind: 'recipe',
           platform: JSON.parse(h.platform ?? 'null') as Platform | null,
-          recipe: JSON.parse(h.recipe ?? 'null') as Recipe,
+          // Every shape ever stored: a document without `kind: 'system'` is a profile's recipe.
+          recipe: readRecipe(JSON.parse(h.recipe ?? 'null')),
           verified: h.verified === '1',
           ...(h.rebuild !== undefined && { rebuild: JSON.parse(h.rebuild) as Rebuild }),
         };

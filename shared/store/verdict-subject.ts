@@ -17,7 +17,7 @@ import { LRUCache } from 'lru-cache';
 import { RecipeError } from '../errors.js';
 import type { Digest } from '../content/digest.js';
 import { formatPlatform, platformMatches, type Platform } from '../content/platform.js';
-import type { Recipe } from '../guix/recipe.js';
+import { readRecipe, type Recipe } from '../guix/recipe.js';
 import type { ImageRef } from '../oci/reference.js';
 import type { PlatformFacts, Subject } from '../policy/subject.js';
 import { withDeadline } from './deadline.js';
@@ -93,7 +93,7 @@ export class StoreSubjects {
         if (recipe === undefined) {
           const text = await this.#run(opts, () => this.store.redis.hget(key, 'recipe'));
           if (text === null) return undefined;
-          recipe = JSON.parse(text) as Recipe;
+          recipe = readRecipe(JSON.parse(text));
           this.#recipes.set(cacheKey, recipe, { size: Math.max(1, text.length) });
         }
         return { kind, platform: JSON.parse(platform ?? 'null') as Platform | null, recipe };

@@ -307,13 +307,49 @@ void test('a profile subject, and a recipe of another kind, with the same packag
   assert.equal(spdxDocument(profile).packages[0]!.primaryPackagePurpose, 'APPLICATION');
   assert.deepEqual(slsaStatement(profile).subject[0]!.annotations, { digestOf: 'profile-manifest' });
 
-  const system = inputOf(recipeOf([pkg('/s/a')], { kind: 'system' }));
-  assertAllValid(system);
-  assert.equal(slsaStatement(system).predicate.buildDefinition.externalParameters.kind, 'system');
+  const other = inputOf(recipeOf([pkg('/s/a')], { kind: 'bundle' }));
+  assertAllValid(other);
+  assert.equal(slsaStatement(other).predicate.buildDefinition.externalParameters.kind, 'bundle');
   assert.equal(
-    cycloneDxDocument(system).formulation[0]!.workflows[0]!.steps[0]!.commands[0]!.executed,
+    cycloneDxDocument(other).formulation[0]!.workflows[0]!.steps[0]!.commands[0]!.executed,
     'guix time-machine -C channels.scm -- build -m manifest.scm',
   );
+});
+
+void test("a system's recipe: configuration.scm instead of manifest.scm, and the system image command", () => {
+  const configuration = '(operating-system (host-name "x"))\n';
+  const system = inputOf(
+    recipeOf([pkg('/s/a')], { kind: 'system', texts: { channels: '(list)\n', configuration } }),
+  );
+  assertAllValid(system);
+  const bom = cycloneDxDocument(system);
+  assert.deepEqual(
+    bom.formulation[0]!.components.filter((c) => c.type === 'data').map((c) => c.name),
+    ['channels.scm', 'configuration.scm'],
+  );
+  assert.equal(
+    bom.formulation[0]!.workflows[0]!.steps[0]!.commands[0]!.executed,
+    'guix time-machine -C channels.scm -- system image -t docker --save-provenance configuration.scm',
+  );
+  const slsa = slsaStatement(system);
+  assert.deepEqual(slsa.predicate.buildDefinition.externalParameters, {
+    kind: 'system',
+    channels: '(list)\n',
+    configuration,
+  });
+  assert.match(
+    slsa.predicate.buildDefinition.internalParameters.recovery.note,
+    /Guix system's provenance files/,
+  );
+  assert.match(spdxDocument(system).creationInfo.comment ?? '', /Guix system's provenance files/);
+
+  const bare = inputOf(recipeOf([pkg('/s/a')], { kind: 'system', texts: {} }));
+  assertAllValid(bare);
+  assert.equal(
+    cycloneDxDocument(bare).formulation[0]!.workflows[0]!.steps[0]!.commands[0]!.executed,
+    'guix system image -t docker configuration.scm',
+  );
+  assert.equal('configuration' in slsaStatement(bare).predicate.buildDefinition.externalParameters, false);
 });
 
 void test('a registry image: pkg:oci purl with the platform, subject named registry/repository', () => {

@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import { cli } from '../cli/capture.js';
 import { FIXTURE_NAMES, FIXTURES_DIR } from '../harness/skopeo.js';
 import { describeErrors, validators } from './validators.js';
-import type { Recipe, RecipeDependency, RecipePackage } from '../../shared/guix/recipe.js';
+import type { ProfileRecipe as Recipe, RecipeDependency, RecipePackage } from '../../shared/guix/recipe.js';
 import type { ImageScan } from '../../shared/scan/scan-result.js';
 import { renderAttestation } from '../../shared/attest/render-attestation.js';
 import { SPDX_ID_RE } from '../../shared/attest/spdx.js';
@@ -102,7 +102,7 @@ for (const fixture of FIXTURE_NAMES) {
       assert.equal(scan.results.length, 1);
       const result = scan.results[0]!;
       assert.equal(result.kind, 'recipe');
-      if (result.kind !== 'recipe') return;
+      if (result.kind !== 'recipe' || result.recipe.kind !== 'profile') return;
       recipe = result.recipe;
       digest = result.manifest.digest;
     };

@@ -8,7 +8,7 @@ import { findTransport, TRANSPORTS } from '../../services/cli/transports.js';
 import { isRecipeError } from '../../shared/errors.js';
 import type { ImageScan } from '../../shared/scan/scan-result.js';
 import { profileRebuild } from '../../shared/scan/profile-rebuild.js';
-import type { Recipe } from '../../shared/guix/recipe.js';
+import type { ProfileRecipe as Recipe } from '../../shared/guix/recipe.js';
 
 const REBUILD = profileRebuild({ channels: [], packages: [] }, 'docker', 'a test result');
 
@@ -71,7 +71,7 @@ void test('usage errors: exit 2, one line', async () => {
     [['inspect', SEED, SEED], /one SOURCE/],
     [
       ['inspect', SEED, '--output', 'yaml'],
-      /--output must be one of summary, channels, manifest, json, rebuild, cyclonedx, cyclonedx-1\.6, cyclonedx-1\.7, spdx, slsa \(got 'yaml'\)/,
+      /--output must be one of summary, channels, manifest, configuration, json, rebuild, cyclonedx, cyclonedx-1\.6, cyclonedx-1\.7, spdx, slsa \(got 'yaml'\)/,
     ],
     [['inspect', SEED, '--manifest-style', 'loose'], /--manifest-style must be one of pinned, guix/],
     [['inspect', SEED, '--printer', 'fancy'], /--printer must be one of classic, modern/],

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildRecipe, renderChannels, renderManifest } from '../../shared/guix/build-recipe.js';
-import type { Recipe } from '../../shared/guix/recipe.js';
+import type { ProfileRecipe as Recipe } from '../../shared/guix/recipe.js';
 import { isRecipeError } from '../../shared/errors.js';
 
 const IMAGES = 'test/fixtures/guix-images';

@@ -10,7 +10,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildRecipe, renderChannels, renderManifest } from '../../shared/guix/build-recipe.js';
-import type { Recipe } from '../../shared/guix/recipe.js';
+import type { ProfileRecipe as Recipe } from '../../shared/guix/recipe.js';
 import { MANIFEST_HEADER } from '../../shared/guix/export-manifest.js';
 import { CHANNELS_HEADER } from '../../shared/guix/export-channels.js';
 import { exactInteger } from '../../shared/guix/exact-integer.js';

@@ -333,7 +333,7 @@ void test('the model renders other kinds too: a system image command', () => {
   });
   assert.equal(
     r.text,
-    'guix time-machine -C channels.scm -- system image -t docker --system=aarch64-linux config.scm',
+    'guix time-machine -C channels.scm -- system image -t docker --system=aarch64-linux --save-provenance configuration.scm',
   );
   assert.deepEqual(r.command, r.text.split(' '));
 });

@@ -2,6 +2,9 @@
  * GET /v1/recipes/{digest}: the stored recipe (an index digest: its per-platform roll-up).
  * GET /v1/recipes/{digest}/channels.scm and /manifest.scm: the texts, byte-identical to the CLI
  * (rendered once, when the scan was stored), as text/x-scheme; for an index, `?platform=`.
+ * GET /v1/recipes/{digest}/configuration.scm: a Guix system image's operating-system declaration,
+ * byte for byte as the system stores it (its channels.scm is served by the route above; its
+ * manifest.scm is refused with what to ask for instead).
  * GET /v1/recipes/{digest}/sbom (CycloneDX, SPDX) and /slsa (in-toto + SLSA provenance): documents
  * byte-identical to `inspect --output cyclonedx|spdx|slsa` for the same scan (docs/sbom.md).
  * GET /v1/recipes/{digest}/rebuild.sh: the script that writes both and runs the rebuild command, the
@@ -13,6 +16,7 @@ import { RecipeError } from '../../../shared/errors.js';
 import {
   AttestationDocument,
   ChannelsQuery,
+  ConfigurationQuery,
   DigestParams,
   ManifestQuery,
   RebuildQuery,
@@ -109,6 +113,23 @@ export default async function recipeRoutes(fastify: FastifyInstance): Promise<vo
   );
 
   app.get(
+    '/v1/recipes/:digest/configuration.scm',
+    {
+      schema: {
+        summary: "configuration.scm, a Guix system image's operating-system declaration as it stores it",
+        tags: ['recipes'],
+        params: DigestParams,
+        querystring: ConfigurationQuery,
+        response: { 200: SchemeText, ...problemResponses },
+      },
+    },
+    async (req, reply) => {
+      const text = await queries.text(req.params.digest, { file: 'configuration.scm' }, req.query.platform);
+      return reply.type(SCHEME_CONTENT_TYPE).send(text);
+    },
+  );
+
+  app.get(
     '/v1/recipes/:digest/sbom',
     {
       schema: {
@@ -149,7 +170,8 @@ export default async function recipeRoutes(fastify: FastifyInstance): Promise<vo
     '/v1/recipes/:digest/rebuild.sh',
     {
       schema: {
-        summary: 'A shell script that writes channels.scm and manifest.scm and runs the rebuild command',
+        summary:
+          'A shell script that writes channels.scm and manifest.scm (a system: configuration.scm) and runs the rebuild command',
         tags: ['recipes'],
         params: DigestParams,
         querystring: RebuildQuery,

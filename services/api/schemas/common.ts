@@ -75,13 +75,58 @@ const Dependency = Type.Object(
   { additionalProperties: true },
 );
 
-/** shared/guix/recipe.ts as JSON Schema. */
+/** A system recipe's `system` (shared/guix/recipe.ts: SystemFacts). */
+const SystemFactsSchema = Type.Object(
+  {
+    directory: Type.String({ description: '/gnu/store/<hash>-system' }),
+    foundBy: Type.Union([Type.Literal('entry-point'), Type.Literal('system-link')]),
+    files: Type.Object(
+      {
+        provenance: Type.Union([Type.String(), Type.Null()]),
+        channels: Type.Union([Type.String(), Type.Null()]),
+        configuration: Type.Union([Type.String(), Type.Null()]),
+      },
+      { additionalProperties: true },
+    ),
+    provenance: Type.Union([
+      Type.Object(
+        {
+          status: Type.String({ description: 'read, unrecognised or unreadable' }),
+          channels: Type.Optional(
+            Type.Array(
+              Type.Object(
+                {
+                  name: Type.String(),
+                  url: Type.String(),
+                  branch: Type.Union([Type.String(), Type.Null()]),
+                  commit: Commit,
+                },
+                { additionalProperties: true },
+              ),
+            ),
+          ),
+          configurationFile: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+          reason: Type.Optional(Type.String()),
+        },
+        { additionalProperties: true },
+      ),
+      Type.Null(),
+    ]),
+    savedProvenance: Type.Boolean(),
+    warnings: Type.Array(Type.String()),
+  },
+  { title: 'SystemFacts', additionalProperties: true },
+);
+
+/** shared/guix/recipe.ts as JSON Schema: a profile's recipe, or (kind `system`) a system's. */
 export const RecipeSchema = Type.Object(
   {
     schemaVersion: Type.Integer(),
-    kind: Type.String(),
+    kind: Type.String({ description: 'profile, or system' }),
     profile: Type.Union([Type.String(), Type.Null()]),
-    manifestVersion: Type.Integer(),
+    manifestVersion: Type.Union([Type.Integer(), Type.Null()], {
+      description: 'null only for a system image without system profile',
+    }),
     packages: Type.Array(
       Type.Object(
         {
@@ -116,9 +161,14 @@ export const RecipeSchema = Type.Object(
     ),
     packagesWithoutProvenance: Type.Array(Type.String()),
     texts: Type.Object(
-      { channels: Type.Optional(Type.String()), manifest: Type.String() },
+      {
+        channels: Type.Optional(Type.String()),
+        manifest: Type.Optional(Type.String({ description: 'a profile recipe always has it' })),
+        configuration: Type.Optional(Type.String({ description: "a system's stored configuration.scm" })),
+      },
       { additionalProperties: true },
     ),
+    system: Type.Optional(SystemFactsSchema),
   },
   { title: 'Recipe', additionalProperties: true },
 );

@@ -121,6 +121,26 @@ export const RecipeDiffSchema = Type.Object(
       },
       { additionalProperties: false },
     ),
+    system: Type.Optional(
+      Type.Object(
+        {
+          kinds: Type.Object({ from: Type.String(), to: Type.String() }, { additionalProperties: false }),
+          directories: Type.Object(
+            { from: Type.Union([Type.String(), Type.Null()]), to: Type.Union([Type.String(), Type.Null()]) },
+            { additionalProperties: false },
+          ),
+          configurations: Type.Object(
+            { from: Type.Union([Type.String(), Type.Null()]), to: Type.Union([Type.String(), Type.Null()]) },
+            { additionalProperties: false },
+          ),
+          configurationChanged: Type.Boolean(),
+        },
+        {
+          additionalProperties: false,
+          description: "present when either side is a Guix system's recipe: its configuration.scm",
+        },
+      ),
+    ),
     identical: Type.Boolean(),
   },
   { title: 'RecipeDiff', additionalProperties: false },

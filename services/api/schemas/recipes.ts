@@ -17,6 +17,10 @@ export const ChannelsQuery = Type.Object({
   printer: Type.Optional(Printer),
 });
 
+export const ConfigurationQuery = Type.Object({
+  platform: Type.Optional(PlatformQuerySchema),
+});
+
 export const ManifestQuery = Type.Object({
   platform: Type.Optional(PlatformQuerySchema),
   printer: Type.Optional(Printer),

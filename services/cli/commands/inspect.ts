@@ -1,5 +1,6 @@
 /**
- * `guix-recipes inspect SOURCE`: the recipe of one Guix profile or image, or its SBOM / SLSA document.
+ * `guix-recipes inspect SOURCE`: the recipe of one Guix profile or image (a Guix system image's too),
+ * or its SBOM / SLSA document.
  *
  * Exit status: 0 success, 2 usage, 3 no Guix profile found, 4 profile without provenance (for
  * `--output channels`), 130 interrupted (run-cli.ts), 1 anything else (from the code table in
@@ -11,7 +12,8 @@ import { RecipeError } from '../../../shared/errors.js';
 import { formatPlatform, parsePlatform, platformMatches } from '../../../shared/content/platform.js';
 import type { Platform } from '../../../shared/content/platform.js';
 import { isIndexMediaType } from '../../../shared/content/media-types.js';
-import { buildRecipe, renderChannels, renderManifest } from '../../../shared/guix/build-recipe.js';
+import { buildRecipe } from '../../../shared/guix/build-recipe.js';
+import { renderText } from '../../../shared/guix/recipe-texts.js';
 import { MANIFEST_STYLES } from '../../../shared/guix/export-manifest.js';
 import type { ManifestStyle } from '../../../shared/guix/export-manifest.js';
 import type { PrinterStyle } from '../../../shared/guix/sexp/pretty-print.js';
@@ -49,11 +51,13 @@ import {
 import type { AttestationOutput } from '../attestation-output.js';
 
 /** What `--output` can ask for. */
-export type InspectOutput = 'summary' | 'channels' | 'manifest' | 'json' | 'rebuild' | AttestationOutput;
+export type InspectOutput =
+  'summary' | 'channels' | 'manifest' | 'configuration' | 'json' | 'rebuild' | AttestationOutput;
 const OUTPUTS: readonly InspectOutput[] = [
   'summary',
   'channels',
   'manifest',
+  'configuration',
   'json',
   'rebuild',
   ...(Object.keys(ATTESTATION_OUTPUTS) as AttestationOutput[]),
@@ -105,7 +109,8 @@ const HELP = `Usage: guix-recipes inspect SOURCE [OPTIONS...]
 
 Print the reproduction recipe of a Guix profile or of a Guix-built image: the channels.scm and
 manifest.scm that 'guix package --export-channels' / '--export-manifest' print for its profile, byte for
-byte, without Guix and without Docker.
+byte, without Guix and without Docker. For a Guix system image ('guix system image -t docker
+--save-provenance'), the recipe is the system's own channels.scm and configuration.scm, as it stores them.
 
 SOURCE, spelled as skopeo spells it:
   ${'profile:PATH'.padEnd(36)} a Guix profile directory (or a link to one), or its manifest file
@@ -116,12 +121,17 @@ Options:
                                summary   a short report for people: profile, channels, packages
                                channels  channels.scm, as 'guix package --export-channels' prints it
                                manifest  manifest.scm, as 'guix package --export-manifest' prints it
+                                         (not for a system image: its recipe is configuration.scm)
+                               configuration
+                                         configuration.scm of a Guix system image, as the system
+                                         stores it (its channels.scm: --output channels)
                                json      the recipe as JSON (docs/recipe-schema.md); for an image, the
                                          scan of every platform, each with its recipe and rebuild
                                rebuild   a POSIX shell script that writes channels.scm and manifest.scm
-                                         (as the two outputs above print them) and runs the guix pack
-                                         command with every option the image reveals; the options it
-                                         cannot reveal are listed in comments
+                                         (a system image: configuration.scm), as the outputs above print
+                                         them, and runs the guix pack (guix system image) command with
+                                         every option the image reveals; the options it cannot reveal
+                                         are listed in comments
                                cyclonedx CycloneDX 1.6 JSON SBOM (cyclonedx-1.6 says so explicitly;
                                          cyclonedx-1.7 for CycloneDX 1.7)
                                spdx      SPDX 2.3 JSON SBOM
@@ -152,7 +162,8 @@ Exit status:
   2  usage error
   3  no Guix profile found
   4  the profile has no provenance, so no channels (with --output channels; Guix's own refusal:
-     "no provenance information for this profile")
+     "no provenance information for this profile"); a system image built without --save-provenance
+     (with --output channels, configuration or rebuild)
   130 interrupted (Ctrl-C)
 
 Errors are reported as one line on standard error.
@@ -165,6 +176,8 @@ Examples:
   guix-recipes inspect sif:image.sif --output json   # with the 'guix pack -f squashfs' rebuild command
   guix-recipes inspect oras://registry.example/team/python:1.0 --output channels > channels.scm
   guix-recipes inspect docker://registry.example/team/app:1.0 --output cyclonedx > sbom.cdx.json
+  guix-recipes inspect docker-archive:system.tar.gz --output configuration > configuration.scm
+  guix time-machine -C channels.scm -- system image -t docker --save-provenance configuration.scm
 `;
 
 function oneOf<T extends string>(
@@ -241,9 +254,12 @@ function renderRecipe(
   }
   switch (opts.output) {
     case 'channels':
-      return renderChannels(recipe, { printer: opts.printer });
+      return renderText(recipe, { file: 'channels.scm', printer: opts.printer });
     case 'manifest':
-      return renderManifest(recipe, { style: opts.manifestStyle, printer: opts.printer });
+      // A system image: a usage error saying why, and to ask for --output configuration.
+      return renderText(recipe, { file: 'manifest.scm', style: opts.manifestStyle, printer: opts.printer });
+    case 'configuration':
+      return renderText(recipe, { file: 'configuration.scm' });
     case 'json':
       return formatJson(recipe);
     case 'rebuild':
@@ -253,12 +269,23 @@ function renderRecipe(
   }
 }
 
-/** The texts the rebuild script writes: exactly what `--output channels` / `--output manifest` print. */
+/**
+ * The texts the rebuild script writes: exactly what `--output channels` / `--output manifest` (a
+ * system: `--output configuration`) print.
+ */
 function scriptTexts(recipe: Recipe, opts: InspectOptions): RebuildTexts {
-  const texts: RebuildTexts = {
-    manifest: renderManifest(recipe, { style: opts.manifestStyle, printer: opts.printer }),
-  };
-  if (recipe.channels.length > 0) texts.channels = renderChannels(recipe, { printer: opts.printer });
+  const texts: RebuildTexts = {};
+  if (recipe.kind === 'system') {
+    if (recipe.texts.configuration !== undefined)
+      texts.configuration = renderText(recipe, { file: 'configuration.scm' });
+  } else
+    texts.manifest = renderText(recipe, {
+      file: 'manifest.scm',
+      style: opts.manifestStyle,
+      printer: opts.printer,
+    });
+  if (recipe.channels.length > 0)
+    texts.channels = renderText(recipe, { file: 'channels.scm', printer: opts.printer });
   return texts;
 }
 
