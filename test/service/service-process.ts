@@ -52,7 +52,7 @@ export function spawnService(
 export async function waitFor<T>(
   what: string,
   f: () => Promise<T | undefined>,
-  timeoutMs = 30000,
+  timeoutMs = 90_000,
   everyMs = 100,
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;

@@ -76,10 +76,8 @@ void describe('worker restart in the middle of a scan', () => {
 
       const first = spawnService('worker', { cwd: work, env });
       procs.push(first);
-      await waitFor(
-        'the first worker to be reading a blob',
-        async () => (proxy.blobRequests > 0 ? true : undefined),
-        30000,
+      await waitFor('the first worker to be reading a blob', async () =>
+        proxy.blobRequests > 0 ? true : undefined,
       );
       assert.equal((await store.getImage(img))?.state, 'running');
       assert.equal(await (await queue.getJob(id))!.getState(), 'active');

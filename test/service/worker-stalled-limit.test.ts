@@ -93,7 +93,7 @@ void describe('a scan past worker.maxStalledCount', () => {
           const r = await store.getImage(img);
           return r?.state === 'failed' || r?.state === 'done' ? r : undefined;
         },
-        30000,
+        90_000,
       );
       assert.equal(rec.state, 'failed', JSON.stringify(rec));
       assert.equal(rec.error?.code, 'internal');
