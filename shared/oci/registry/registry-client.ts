@@ -15,7 +15,7 @@
  *     so a scan hashes each byte once.
  */
 import type { Readable } from 'node:stream';
-import { RecipeError, isRecipeError } from '../../errors.js';
+import { RecipeError } from '../../errors.js';
 import { parseDigest } from '../../content/digest.js';
 import type { Descriptor } from '../../content/descriptor.js';
 import type { FetchOptions, RawBlob, RawManifest } from '../../content/image-source.js';
@@ -85,15 +85,7 @@ export class RegistryClient {
 
   /** Resolve a reference to its manifest descriptor with a HEAD (no body; cheap on rate limits). */
   async manifestHead(ref: Reference, opts: { signal: AbortSignal }): Promise<Descriptor> {
-    let headed: Descriptor | undefined;
-    try {
-      headed = await headManifest(this.#t, ref, opts);
-    } catch (err) {
-      // An answer to HEAD has no body, so a 404 would say only "HTTP 404": the GET's error body
-      // says what the registry means (MANIFEST_UNKNOWN, NAME_UNKNOWN), in the words a scan reports.
-      if (isRecipeError(err, 'not-found')) return (await this.manifestGet(ref, opts)).descriptor;
-      throw err;
-    }
+    const headed = await headManifest(this.#t, ref, opts);
     // Without the digest header (or with an odd Content-Type) only the bytes can tell: GET them.
     return headed ?? (await this.manifestGet(ref, opts)).descriptor;
   }
