@@ -8,7 +8,9 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { stripVTControlCharacters } from 'node:util';
+import { PassThrough } from 'node:stream';
 import { layerProgress, PROGRESS_INTERVAL_MS, type ScanProgress } from '../../shared/scan/scan-progress.js';
+import { progressDisplay } from '../../services/cli/progress-display.js';
 
 const FIXTURE = 'test/fixtures/guix-images/layered';
 const SOURCE = `docker-archive:${FIXTURE}/image.tar.gz`;
@@ -36,7 +38,7 @@ void test('on a terminal: layer n of m, bytes read of its size, then the bar is 
   assert.equal(r.status, 0, r.screen);
   const screen = plain(r.screen);
   // layered: six layers, read from the top (6) down to the one with the profile.
-  assert.match(screen, /layer 6\/6 \[[=-]+\] \d+% \| [\d.]+ MiB of [\d.]+ MiB \|/);
+  assert.match(screen, /layer 6\/6 \[[=-]+\] \d+% \| [\d.]+ MiB of [\d.]+ MiB \| (…|[\d.]+ MiB\/s)/);
   assert.match(screen, /layer 5\/6 \[/);
   // The bar's line is cleared (erase-line) before the recipe; the recipe is whole after it.
   assert.ok(r.screen.includes('\u001b[2K'));
@@ -101,4 +103,39 @@ void test('reports are throttled: the first chunk, then at most one per interval
     { layerBytes: seen.at(-1)!.layerBytes, bytesRead: seen.at(-1)!.bytesRead, done: seen.at(-1)!.done },
     { layerBytes: 1000, bytesRead: 1500, done: true },
   );
+});
+
+void test('the display shows the rate of the layer being read, and nothing without a terminal', async () => {
+  // A stand-in terminal: cli-progress draws on any stream that says it is a TTY.
+  const drawn: string[] = [];
+  const tty = Object.assign(new PassThrough(), { isTTY: true, columns: 120 });
+  tty.on('data', (d: Buffer) => drawn.push(d.toString()));
+  const io = { stdout: { write: () => true }, stderr: { write: () => true }, env: {}, cwd: '/' };
+  assert.equal(
+    progressDisplay({ ...io, progressTerminal: tty as unknown as NodeJS.WriteStream }, true),
+    undefined,
+  );
+  assert.equal(progressDisplay(io, false), undefined, 'no terminal: no display');
+
+  const d = progressDisplay({ ...io, progressTerminal: tty as unknown as NodeJS.WriteStream }, false)!;
+  const MiB = 1024 * 1024;
+  const at = (layerBytes: number): ScanProgress => ({
+    layer: 1,
+    layers: 2,
+    digest: 'sha256:a',
+    layerSize: 8 * MiB,
+    layerBytes,
+    bytesRead: layerBytes,
+    done: false,
+  });
+  d.listener(at(0));
+  await new Promise((r) => setTimeout(r, 500));
+  d.listener(at(4 * MiB)); // 4 MiB in about half a second
+  await new Promise((r) => setTimeout(r, 150)); // cli-progress draws at most 10 times a second
+  d.listener(at(4 * MiB));
+  d.stop();
+  const screen = stripVTControlCharacters(drawn.join('')).replace(/\r/g, '');
+  assert.match(screen, /layer 1\/2 \[[=-]+\] 50% \| 4\.0 MiB of 8\.0 MiB \| ([\d.]+) MiB\/s/, screen);
+  const rate = Number(/4\.0 MiB of 8\.0 MiB \| ([\d.]+) MiB\/s/.exec(screen)![1]);
+  assert.ok(rate > 1 && rate <= 8.5, `about 4 MiB in half a second: ${rate} MiB/s`);
 });
