@@ -41,6 +41,8 @@ void test('the registry notification block is the same in the README and the doc
   assert.match(readme, /url: http:\/\/127\.0\.0\.1:8080\/v1\/webhooks\/distribution\n/);
   assert.match(README, /GUIX_RECIPES_WEBHOOK_SECRET=s3cret npm start/);
   assert.match(readme, /Authorization: \[Bearer s3cret\]/);
+  // A delivery that may wait forever is not one to paste: a timeout above zero.
+  assert.match(readme, /^ {6}timeout: [1-9]\d*(ms|s)$/m);
 });
 
 // Its own suite, so that the registry it starts (and a README without the block) concern only its
