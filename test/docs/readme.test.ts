@@ -166,6 +166,19 @@ void test('the paths the README names exist', () => {
   const missing = [...links, ...paths].filter((p) => !existsSync(join(ROOT, p)));
   assert.deepEqual(missing, []);
   assert.ok(links.length >= 8 && paths.length >= 8);
+  // A link into a section names a heading of that document (GitHub's anchors: lower case, spaces to
+  // dashes, punctuation dropped).
+  const anchors = [...README.matchAll(/\]\((docs\/[^)#]+)#([^)]+)\)/g)];
+  assert.ok(anchors.length >= 2, 'the reliability links go to their sections');
+  for (const [, doc, anchor] of anchors) {
+    const headings = [...read(doc!).matchAll(/^#+ (.+)$/gm)].map((h) =>
+      h[1]!
+        .toLowerCase()
+        .replace(/[^a-z0-9 _-]/g, '')
+        .replace(/ /g, '-'),
+    );
+    assert.ok(headings.includes(anchor!), `${doc}#${anchor}`);
+  }
 });
 
 void test("the fixtures' READMEs point only at files that are in the repository", () => {
