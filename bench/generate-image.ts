@@ -14,7 +14,10 @@ import { spawn } from 'node:child_process';
 import { createHash, type Hash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
 import { Readable, Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip, createGzip } from 'node:zlib';
@@ -440,5 +443,97 @@ export class BenchLayout {
   /** Delete everything generated. */
   async remove(): Promise<void> {
     await rm(this.root, { recursive: true, force: true });
+  }
+}
+
+const HELP = `Usage: node --import tsx bench/generate-image.ts [OPTIONS...]
+
+Grow a fixture of test/fixtures/guix-images into a big single-layer Guix image: filler store items are
+added before, around or after its members, so that the profile manifest sits at the end, middle or
+start of one layer. Writes an OCI layout (one image per compression) under a new directory of --tmp,
+and prints the sources to give 'guix-recipes inspect'; nothing is deleted (remove the directory when
+done). 'npm run bench' uses the same code (bench/README.md).
+
+Options:
+  --mib N                  uncompressed filler, MiB (default 64)
+  --position WHERE         end (default), middle or start: where the profile manifest sits
+  --compression LIST       gzip, zstd, none, comma-separated (default gzip; zstd needs the zstd program)
+  --compressible X         share 0..1 of filler that compresses well (default 0.5)
+  --fixture NAME           the single-layer fixture to grow (default seed-python-numpy)
+  --docker-archive         also write the image as 'guix pack -f docker' does (adds none to --compression)
+  --seed N                 same seed, same bytes (default 1)
+  --tmp DIR                where the directory is made (default: the OS temp dir)
+  -h, --help               show this help
+
+Examples:
+  node --import tsx bench/generate-image.ts --mib 256 --position start
+  node --import tsx bench/generate-image.ts --mib 1024 --compression gzip,zstd --docker-archive
+`;
+
+function numberOption(name: string, text: string, min: number, max: number): number {
+  const n = Number(text);
+  if (text.trim() === '' || !Number.isFinite(n) || n < min || n > max)
+    throw new Error(`--${name} must be a number from ${min} to ${max} (got '${text}')`);
+  return n;
+}
+
+/** The command line: parse, grow, print the sources. Resolves to the exit status. */
+export async function generateImageMain(argv: string[], out: (s: string) => void): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      mib: { type: 'string', default: '64' },
+      position: { type: 'string', default: 'end' },
+      compression: { type: 'string', default: 'gzip' },
+      compressible: { type: 'string', default: '0.5' },
+      fixture: { type: 'string', default: 'seed-python-numpy' },
+      'docker-archive': { type: 'boolean', default: false },
+      seed: { type: 'string', default: '1' },
+      tmp: { type: 'string', default: tmpdir() },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    out(HELP);
+    return 0;
+  }
+  const position = values.position as Position;
+  if (!['start', 'middle', 'end'].includes(position))
+    throw new Error(`--position must be start, middle or end (got '${values.position}')`);
+  const compressions = [...new Set(values.compression.split(',').map((c) => c.trim()))] as Compression[];
+  for (const c of compressions)
+    if (!['gzip', 'zstd', 'none'].includes(c))
+      throw new Error(`--compression takes gzip, zstd and none (got '${c}')`);
+  if (values['docker-archive'] && !compressions.includes('none')) compressions.push('none');
+  if (compressions.includes('zstd') && !(await haveZstdProgram()))
+    throw new Error('--compression zstd needs the zstd program (apt-get install -y zstd)');
+  const signal = new AbortController().signal;
+  const layout = await BenchLayout.create(values.tmp, values.fixture);
+  const images = await layout.grow({
+    mib: numberOption('mib', values.mib, 1, 1024 * 1024),
+    position,
+    compressions,
+    compressible: numberOption('compressible', values.compressible, 0, 1),
+    seed: numberOption('seed', values.seed, 1, 2 ** 31),
+    signal,
+  });
+  out(`generated in ${layout.root} (delete it when done)\n`);
+  for (const image of images)
+    out(`oci:${layout.dir}:${image.ref}  (${image.compression} layer of ${image.layer.size} bytes)\n`);
+  if (values['docker-archive']) {
+    const plain = images.find((i) => i.compression === 'none')!;
+    out(`docker-archive:${await layout.writeDockerArchive(plain, signal)}\n`);
+  }
+  return 0;
+}
+
+// Run as a program (not imported by the benchmarks or tests).
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  try {
+    process.exitCode = await generateImageMain(process.argv.slice(2), (s) => process.stdout.write(s));
+  } catch (err) {
+    process.stderr.write(`generate-image: ${(err as Error).message}\n`);
+    process.exitCode = 2;
   }
 }

@@ -58,17 +58,23 @@ function run(opts: autocannon.Options): Promise<Load> {
 async function serve(env: Record<string, string>): Promise<{ url: string; child: ChildProcess }> {
   const child = spawn(process.execPath, ['bin/guix-recipes', 'serve'], {
     env: { ...process.env, ...env },
-    stdio: ['ignore', 'ignore', 'pipe'],
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
   let err = '';
+  let out = '';
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (c: string) => (err += c));
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`serve did not start: ${err}`)), 60_000);
-    child.stderr.setEncoding('utf8');
-    child.stderr.on('data', (c: string) => {
-      err += c;
-      const m = /listening on (\S+)/.exec(err);
+    // Its log (JSON lines on standard output) says where it listens.
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (c: string) => {
+      out += c;
+      const m = /listening on ([^\s"]+)/.exec(out);
       if (m) {
         clearTimeout(timer);
+        child.stdout.removeAllListeners('data');
+        child.stdout.resume(); // the rest of the log is not kept
         resolve(m[1]!);
       }
     });

@@ -108,6 +108,11 @@ export function basePinoOptions(config: Pick<Config, 'logLevel'>): LoggerOptions
 }
 
 export function loggerOptions(config: Pick<Config, 'logLevel'>): NonNullable<FastifyServerOptions['logger']> {
+  return serviceLoggerOptions(config);
+}
+
+/** pino options of the API's logger (basePinoOptions plus the request serializer), for `pino()`. */
+export function serviceLoggerOptions(config: Pick<Config, 'logLevel'>): LoggerOptions {
   const base = basePinoOptions(config);
   return {
     level: config.logLevel,

@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import type { FastifyInstance, FastifyServerOptions } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance, FastifyServerOptions } from 'fastify';
 import Fastify from 'fastify';
 import type { Config } from '../../shared/config/config-schema.js';
 import { assertSafeListen } from '../../shared/config/load-config.js';
@@ -22,11 +22,18 @@ function readPem(path: string, what: string): Buffer {
   }
 }
 
-/** Fastify server options from configuration (timeouts, HTTPS, logger). */
-export function serverOptions(config: Config): FastifyServerOptions & { https?: unknown } {
+/**
+ * Fastify server options from configuration (timeouts, HTTPS, logger). `logger`: the process's own
+ * logger (run-service.ts: one logger, one format, for the API and the workers); default: Fastify
+ * makes one from the configuration.
+ */
+export function serverOptions(
+  config: Config,
+  logger?: FastifyBaseLogger,
+): FastifyServerOptions & { https?: unknown } {
   const o: FastifyServerOptions & { https?: unknown } = {
     ...edgeOptions(),
-    logger: loggerOptions(config),
+    ...(logger ? { loggerInstance: logger } : { logger: loggerOptions(config) }),
     // plugins/request-log.ts writes one line per request instead.
     logController: requestLogController(),
     connectionTimeout: config.http.connectionTimeoutMs,
@@ -58,11 +65,14 @@ export interface StartedServer {
   close(): Promise<void>;
 }
 
-/** Build and listen. */
-export async function startServer(deps: AppOptions): Promise<StartedServer> {
+/** Build and listen; the one `listening on URL` line is logged (per address listened on). */
+export async function startServer(
+  deps: AppOptions,
+  opts: { logger?: FastifyBaseLogger } = {},
+): Promise<StartedServer> {
   const config = deps.config;
   assertSafeListen(config);
-  const fastify = Fastify(serverOptions(config) as FastifyServerOptions);
+  const fastify = Fastify(serverOptions(config, opts.logger) as FastifyServerOptions);
   fastify.server.headersTimeout = Math.max(config.http.connectionTimeoutMs, 1000) + 1000;
   await fastify.register(app, deps);
   if (config.apiTokens.length === 0)
@@ -73,7 +83,11 @@ export async function startServer(deps: AppOptions): Promise<StartedServer> {
     fastify.log.warn('no webhook secret configured: webhooks answer 401 (set GUIX_RECIPES_WEBHOOK_SECRET)');
   let address: string;
   try {
-    address = await fastify.listen({ host: config.host, port: config.port });
+    address = await fastify.listen({
+      host: config.host,
+      port: config.port,
+      listenTextResolver: (url) => `listening on ${url}`,
+    });
   } catch (err) {
     // Its Redis connections and queue are open already: close them, or the process lives on.
     await fastify.close().catch(() => {});

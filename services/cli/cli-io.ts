@@ -6,6 +6,8 @@
 /** Something text can be written to (process.stdout, or a test's collector). */
 export interface TextSink {
   write(chunk: string): unknown;
+  /** A terminal (process streams say so); absent: not one. */
+  isTTY?: boolean;
 }
 
 export interface CliIO {
@@ -16,4 +18,9 @@ export interface CliIO {
   cwd: string;
   /** Aborted when the user interrupts (SIGINT); commands pass it to every I/O call. Default: never. */
   signal?: AbortSignal;
+  /**
+   * The terminal a progress display may draw on: standard error when it is a terminal (main.ts), else
+   * absent, and then nothing but the commands' own lines reaches standard error.
+   */
+  progressTerminal?: NodeJS.WriteStream;
 }

@@ -32,4 +32,5 @@ process.exitCode = await runCli(process.argv.slice(2), {
   env: process.env,
   cwd: process.cwd(),
   signal: controller.signal,
+  ...(process.stderr.isTTY ? { progressTerminal: process.stderr } : {}),
 });

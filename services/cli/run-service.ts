@@ -6,14 +6,13 @@
  */
 import { isAbsolute, resolve } from 'node:path';
 import closeWithGrace from 'close-with-grace';
-import { pino } from 'pino';
 import type { CliIO } from './cli-io.js';
 import { assertSafeListen, loadConfig } from '../../shared/config/load-config.js';
 import { createRegistryAccess } from '../../shared/config/registry-access.js';
 import { startEmbeddedRedis, type EmbeddedRedis } from '../../shared/store/embedded-redis.js';
 import { scanImage } from '../../shared/scan/scan-image.js';
 import { startScannerWorker, type ScannerWorker } from '../../workers/scanner/scanner-worker.js';
-import { basePinoOptions } from '../api/logger.js';
+import { serviceLogger } from './service-log.js';
 import { assertListenable, startServer, type StartedServer } from '../api/server.js';
 
 export interface RunServiceOptions {
@@ -21,6 +20,8 @@ export interface RunServiceOptions {
   workers: boolean;
   /** Start a redis-server when none is configured (`start`). */
   embeddedRedis: boolean;
+  /** Log warnings and errors only (`--quiet`). Default false. */
+  quiet?: boolean;
 }
 
 export async function runService(opts: RunServiceOptions, io: CliIO): Promise<number> {
@@ -28,6 +29,7 @@ export async function runService(opts: RunServiceOptions, io: CliIO): Promise<nu
   if (env.GUIX_RECIPES_CONFIG && !isAbsolute(env.GUIX_RECIPES_CONFIG))
     env.GUIX_RECIPES_CONFIG = resolve(io.cwd, env.GUIX_RECIPES_CONFIG);
   const config = loadConfig({ env });
+  if (opts.quiet) config.logLevel = 'warn';
   if (opts.api) {
     assertSafeListen(config);
     // The address first: a port held by another process must end us before any Redis or queue is touched.
@@ -35,7 +37,8 @@ export async function runService(opts: RunServiceOptions, io: CliIO): Promise<nu
   }
 
   let embedded: EmbeddedRedis | undefined;
-  const log = pino(basePinoOptions(config));
+  // One logger, one format on standard output (service-log.ts); the API logs through it too.
+  const log = serviceLogger(config, io.stdout);
   // Set when the embedded redis-server is gone for good: the process then exits non-zero.
   let fatal: Error | undefined;
   let shutdown: (() => void) | undefined;
@@ -56,8 +59,8 @@ export async function runService(opts: RunServiceOptions, io: CliIO): Promise<nu
       },
     });
     config.redis.url = embedded.url;
-    io.stderr.write(
-      `guix-recipes: no REDIS_URL: ${embedded.reused ? 'using the redis-server already running' : 'started redis-server'} with its data in ${embedded.dir} (AOF on)\n`,
+    log.info(
+      `no REDIS_URL: ${embedded.reused ? 'using the redis-server already running' : 'started redis-server'} with its data in ${embedded.dir} (AOF on)`,
     );
   }
 
@@ -68,8 +71,11 @@ export async function runService(opts: RunServiceOptions, io: CliIO): Promise<nu
     // The API before the workers: if listening fails after all, no worker has taken a job.
     if (opts.api) {
       const own = embedded;
-      server = await startServer({ config, registries, ...(own ? { liveness: () => own.trouble() } : {}) });
-      io.stderr.write(`guix-recipes: listening on ${server.url}\n`);
+      // It logs `listening on URL` itself, once.
+      server = await startServer(
+        { config, registries, ...(own ? { liveness: () => own.trouble() } : {}) },
+        { logger: log },
+      );
     }
     if (opts.workers) worker = await startScannerWorker({ config, registries, scan: scanImage, logger: log });
   } catch (err) {

@@ -31,6 +31,8 @@ export interface ReadLayerOptions {
   /** `raw` comes from an ImageSource, whose fetch already fails on a digest mismatch: count bytes,
    *  don't hash them again. Default false (hash here). */
   sourceVerifies?: boolean;
+  /** Called with the raw bytes read so far after each chunk (a progress display throttles it). */
+  onBytes?: (bytesRead: number) => void;
 }
 
 export interface ReadLayerResult {
@@ -95,6 +97,7 @@ export async function readLayer(
   };
 
   let bytesRead = 0;
+  const onBytes = opts.onBytes;
   let head: Buffer[] = [];
   let headBytes = 0;
   let abandoned = false;
@@ -112,6 +115,7 @@ export async function readLayer(
     highWaterMark: 1024 * 1024,
     write(chunk: Buffer, _enc, cb) {
       bytesRead += chunk.length;
+      onBytes?.(bytesRead);
       if (bytesRead > desc.size)
         return cb(
           new RecipeError('digest-mismatch', `${what}: more than the announced ${desc.size} bytes`, {

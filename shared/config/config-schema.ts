@@ -85,6 +85,10 @@ export const ConfigSchema = Type.Object(
       ],
       { default: 'info' },
     ),
+    /** How the service's log reads: `auto` is `pretty` on a terminal, `json` otherwise. */
+    logFormat: Type.Union([Type.Literal('auto'), Type.Literal('json'), Type.Literal('pretty')], {
+      default: 'auto',
+    }),
     redis: Type.Object(
       {
         /** `redis://[:password@]host:port[/db]`, `rediss://…` or `unix:///path`; absent: `start` runs its own. */

@@ -108,6 +108,7 @@ export function loadConfig(opts: LoadConfigOptions = {}): Config {
   if (env.GUIX_RECIPES_ALLOW_OPEN_ACCESS)
     raw.allowOpenAccess = bool('GUIX_RECIPES_ALLOW_OPEN_ACCESS', env.GUIX_RECIPES_ALLOW_OPEN_ACCESS);
   if (env.GUIX_RECIPES_LOG_LEVEL) raw.logLevel = env.GUIX_RECIPES_LOG_LEVEL;
+  if (env.GUIX_RECIPES_LOG_FORMAT) raw.logFormat = env.GUIX_RECIPES_LOG_FORMAT;
   if (env.REDIS_URL) section(raw, 'redis').url = env.REDIS_URL;
   if (env.GUIX_RECIPES_WEBHOOK_SECRET) section(raw, 'webhooks').secret = env.GUIX_RECIPES_WEBHOOK_SECRET;
   if (env.GUIX_RECIPES_API_TOKENS) raw.apiTokens = parseApiTokens(env.GUIX_RECIPES_API_TOKENS);

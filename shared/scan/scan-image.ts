@@ -64,11 +64,18 @@ import { readBlob } from '../content/read-blob.js';
 import { DEFAULT_MAX_SYSTEM_FILE_BYTES, LayerSummariser } from './summarise-layer.js';
 import { scanArtifact } from './scan-artifact.js';
 import type { BlobAccessOptions } from './blob-access.js';
+import { layerProgress, type ScanProgressListener } from './scan-progress.js';
 
 export interface ScanOptions {
   signal: AbortSignal;
-  /** Only this platform of an index (default: every platform). Ignored for a single image. */
+  /** Only this platform of an index (default: every platform). A single image is scanned whatever
+   *  its platform, unless `strictPlatform`. */
   platform?: Platform;
+  /** With `platform`: refuse (`platform-not-found`) a single image whose config names another OS or
+   *  architecture, rather than scan it. Default false. */
+  strictPlatform?: boolean;
+  /** Told which layer is being read and how far (throttled, scan-progress.ts). Default: none. */
+  onProgress?: ScanProgressListener;
   /** Read the layers even of images whose config does not look like Guix. Default false. */
   deepScan?: boolean;
   /** Layer summaries already known (memory for the CLI, Redis for the service). */
@@ -239,6 +246,7 @@ async function scanOneImage(
   });
   scan.bytesRead += configBytes.length;
   const config = parseImageConfig(configBytes);
+  if (platform === undefined && opts.platform && opts.strictPlatform) checkPlatform(config, opts.platform);
   const cls: Classification = early ??
     classify({ ...input, config }, classifiers) ?? { kind: 'not-guix', reason: 'unclassified' };
   if (cls.kind !== 'guix' && !opts.deepScan)
@@ -304,6 +312,22 @@ async function scanOneImage(
   return withPlatform(
     { kind: 'recipe', manifest: desc, recipe, verified: finder.verified, rebuild },
     platform,
+  );
+}
+
+/** A single image asked for as `want`: refused when its config names another platform. */
+function checkPlatform(
+  config: { os?: string; architecture?: string; variant?: string },
+  want: Platform,
+): void {
+  if (config.os === undefined || config.architecture === undefined) return;
+  const have: Platform = { os: config.os, architecture: config.architecture };
+  if (config.variant !== undefined) have.variant = config.variant;
+  if (platformMatches(have, want)) return;
+  throw new RecipeError(
+    'platform-not-found',
+    `the image has no ${formatPlatform(want)} platform: it is a single ${formatPlatform(have)} image`,
+    { details: { platforms: [formatPlatform(have)] } },
   );
 }
 
@@ -529,7 +553,21 @@ class ProfileFinder {
       },
     });
     const raw = await this.source.fetch(desc, { signal: this.opts.signal });
+    const listener = this.opts.onProgress;
+    const progress = listener
+      ? layerProgress(
+          listener,
+          {
+            layer: this.#layers.length - i,
+            layers: this.#layers.length,
+            digest: desc.digest,
+            layerSize: desc.size,
+          },
+          this.scan.bytesRead,
+        )
+      : undefined;
     const res = await readLayer(raw, desc, summariser.visit, {
+      ...(progress && { onBytes: progress.onBytes }),
       signal: this.opts.signal,
       compression: 'detect',
       what: `layer ${desc.digest}`,
@@ -538,6 +576,7 @@ class ProfileFinder {
       ...(this.opts.maxLayerEntries !== undefined && { maxEntries: this.opts.maxLayerEntries }),
       ...(this.opts.maxDrainBytes !== undefined && { maxDrainBytes: this.opts.maxDrainBytes }),
     });
+    progress?.finish(res.bytesRead);
     this.scan.bytesRead += res.bytesRead;
     const summary = summariser.summary(!res.stopped, res.unsafe);
     views[i] = viewOf(summary);

@@ -182,6 +182,12 @@ export class RecipeQueries {
     return { items, total: names.total };
   }
 
+  /** Every image the store has a record of, one page, each with that record (GET /v1/images). */
+  async findAll(page: Page = {}, opts: Opts = {}): Promise<PageResult<ImageSummary>> {
+    const names = await this.store.findAll(clampPage(page), opts);
+    return { items: await this.describe(names.items, opts), total: names.total };
+  }
+
   /** Summaries of image names (their records when the store has them). */
   async describe(names: readonly string[], opts: Opts = {}): Promise<ImageSummary[]> {
     const out: ImageSummary[] = [];

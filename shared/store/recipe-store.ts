@@ -227,6 +227,8 @@ export class RecipeStore {
   /** Keep the by-state sets (single-key, idempotent commands) in line with an image's state. */
   private async indexState(img: ImageRef, state: ScanState, t: number): Promise<void> {
     const name = imageName(img);
+    // NX: the score stays the first time, so pages of all images stay stable as states change.
+    await this.redis.zadd(this.keys.allImages(), 'NX', t, name);
     await this.redis.zadd(this.keys.byState(state), t, name);
     for (const other of SCAN_STATES)
       if (other !== state) await this.redis.zrem(this.keys.byState(other), name);
@@ -607,6 +609,11 @@ export class RecipeStore {
   /** Images by scan state (the set is maintained after each record change; check the record). */
   findByState(state: ScanState, page: Page = {}, opts: Opts = {}): Promise<PageResult<string>> {
     return this.page(this.keys.byState(state), page, opts);
+  }
+
+  /** Every image with a record, first recorded first (ties by name). */
+  findAll(page: Page = {}, opts: Opts = {}): Promise<PageResult<string>> {
+    return this.page(this.keys.allImages(), page, opts);
   }
 
   /** Round trip to Redis (readiness). */

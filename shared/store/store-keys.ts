@@ -64,6 +64,10 @@ export class StoreKeys {
   byState(state: string): string {
     return `${this.root}:by-state:{${state}}`;
   }
+  /** Sorted set: every image name with a record, scored by when it first got one (ms). */
+  allImages(): string {
+    return `${this.root}:all-images:{all-images}`;
+  }
   /** Hash: one stored policy (document, version, generation, origin, the generation indexed). */
   policy(name: string): string {
     return `${this.root}:policy:{policy:${name}}`;

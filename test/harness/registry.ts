@@ -14,6 +14,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { stringify as stringifyYaml } from 'yaml';
 
 /** A distribution notification endpoint (docs/configuration.md "notifications"). */
 export interface NotificationEndpoint {
@@ -45,6 +46,11 @@ export interface RegistryOptions {
   publicUrl?: string;
   /** Extra top-level config sections (merged as they are, e.g. `{ middleware: ... }`). */
   extraConfig?: Record<string, unknown>;
+  /**
+   * YAML text appended to the configuration file as it is (top-level sections the rest does not
+   * set), so that the registry itself parses it: the tests of the documentation's blocks.
+   */
+  extraYaml?: string;
   /** How long to wait for the registry to answer. Default 15 s. */
   startTimeoutMs?: number;
   /**
@@ -191,8 +197,14 @@ async function startOnce(opts: RegistryOptions): Promise<RunningRegistry> {
   const dir = await mkdtemp(join(tmpdir(), 'guix-recipes-registry-'));
   const port = await freePort();
   const cfgPath = join(dir, 'config.yml');
-  // JSON is YAML: no YAML writer needed.
-  await writeFile(cfgPath, JSON.stringify(registryConfigDocument(dir, port, opts), null, 2));
+  const doc = registryConfigDocument(dir, port, opts);
+  // JSON is YAML, but YAML text cannot follow JSON in one document: with extraYaml, write YAML.
+  await writeFile(
+    cfgPath,
+    opts.extraYaml === undefined
+      ? JSON.stringify(doc, null, 2)
+      : `${stringifyYaml(doc)}${opts.extraYaml.endsWith('\n') ? opts.extraYaml : `${opts.extraYaml}\n`}`,
+  );
   // Keep REGISTRY_* variables of the caller from overriding the config.
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('REGISTRY_')) env[k] = v;

@@ -79,6 +79,25 @@ void test('distribution error bodies map to codes', () => {
   assert.match(e.message, /^manifest h\/r:t: MANIFEST_UNKNOWN: m \(HTTP 404\)$/);
 });
 
+void test("a 404 without a body (an answer to HEAD) is said in distribution's words, not a bare status", () => {
+  const none = new Uint8Array(0);
+  assert.equal(
+    registryErrorFor(404, none, 'manifest h/r:t').message,
+    'manifest h/r:t: MANIFEST_UNKNOWN: manifest unknown (HTTP 404)',
+  );
+  assert.equal(
+    registryErrorFor(404, none, 'blob h/r@sha256:00').message,
+    'blob h/r@sha256:00: BLOB_UNKNOWN: blob unknown to registry (HTTP 404)',
+  );
+  assert.equal(registryErrorFor(404, none, 'manifest h/r:t').code, 'not-found');
+  // A body that is not the error JSON, or another status, is not given words it did not say.
+  assert.equal(
+    registryErrorFor(404, Buffer.from('404 page not found'), 'manifest h/r:t').message,
+    'manifest h/r:t: HTTP 404 (HTTP 404)',
+  );
+  assert.equal(registryErrorFor(500, none, 'manifest h/r:t').message, 'manifest h/r:t: HTTP 500 (HTTP 500)');
+});
+
 void test('addresses: loopback, link-local, private, unspecified are refused; public ones pass', () => {
   for (const a of [
     '127.0.0.1',

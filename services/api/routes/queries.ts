@@ -1,7 +1,8 @@
 /**
  * GET /v1/recipes?image=|package=|channel=&commit=|store-path=: which images match, one page at a
  * time (offset + limit; order: first indexed first, ties by name; see shared/store/recipe-queries.ts).
- * GET /v1/images?state=: images by scan state (e.g. the failed ones, to retry them).
+ * GET /v1/images[?state=]: every image the service knows, or those in one scan state (e.g. the failed
+ * ones, to retry them).
  */
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -62,8 +63,9 @@ export default async function queryRoutes(fastify: FastifyInstance): Promise<voi
     '/v1/images',
     {
       schema: {
-        summary: 'Images by scan state (e.g. state=failed, to retry them)',
-        description: 'Pages as for /v1/recipes; images are listed by when they entered the state.',
+        summary: 'Every image, or the images in one scan state (e.g. state=failed, to retry them)',
+        description:
+          'Pages as for /v1/recipes. Without `state`, every image the service has a record of, first recorded first; with it, images by when they entered that state.',
         tags: ['images'],
         querystring: ImagesQuery,
         response: { 200: ImagePageSchema, ...problemResponses },
@@ -71,8 +73,9 @@ export default async function queryRoutes(fastify: FastifyInstance): Promise<voi
     },
     async (req) => {
       const page = clampPage(req.query);
-      const found = await queries.findByState(req.query.state, page);
-      return pageAnswer('/v1/images', { state: req.query.state }, page, found);
+      const state = req.query.state;
+      if (state === undefined) return pageAnswer('/v1/images', {}, page, await queries.findAll(page));
+      return pageAnswer('/v1/images', { state }, page, await queries.findByState(state, page));
     },
   );
 }

@@ -199,9 +199,11 @@ export const RecipesQuery = Type.Object(
 
 export const ImagesQuery = Type.Object(
   {
-    state: Type.Union(
-      [Type.Literal('queued'), Type.Literal('running'), Type.Literal('done'), Type.Literal('failed')],
-      { description: 'Scan state' },
+    state: Type.Optional(
+      Type.Union(
+        [Type.Literal('queued'), Type.Literal('running'), Type.Literal('done'), Type.Literal('failed')],
+        { description: 'Only the images in this scan state (default: every image)' },
+      ),
     ),
     ...PagingQuery,
   },

@@ -29,6 +29,8 @@ import type { VerdictJson } from '../../../shared/policy/verdict-schema.js';
 import type { CliIO } from '../cli-io.js';
 import type { Command } from '../command.js';
 import { formatJson } from '../json-output.js';
+import { HELP_OPTION, QUIET_OPTION } from '../help-text.js';
+import { progressDisplay } from '../progress-display.js';
 import { readLocalProfile } from '../profile-source.js';
 import { printable } from '../terminal-text.js';
 import { findTransport, TRANSPORTS } from '../transports.js';
@@ -52,6 +54,7 @@ const OPTIONS = {
   authfile: { type: 'string' },
   'deep-scan': { type: 'boolean' },
   timeout: { type: 'string' },
+  quiet: { type: 'boolean', short: 'q' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -77,6 +80,8 @@ export interface GateOptions {
   deepScan: boolean;
   /** With a server: deadline of the call, ms. Default DEFAULT_VERDICT_TIMEOUT_MS. */
   timeoutMs: number;
+  /** No progress display. Default false. */
+  quiet: boolean;
 }
 
 const HELP = `Usage: guix-recipes gate IMAGE [--policy FILE] [--server URL] [OPTIONS...]
@@ -105,7 +110,8 @@ Options:
       --authfile FILE        standalone: registry credentials from a Docker config.json / auth.json
       --deep-scan            standalone: read the layers even of images that do not look like Guix
       --timeout SECONDS      with --server: how long to wait for the answer (default ${DEFAULT_VERDICT_TIMEOUT_MS / 1000})
-  -h, --help                 show this help
+${QUIET_OPTION}
+${HELP_OPTION}
 
 Exit status:
   0  allow
@@ -161,6 +167,7 @@ export function parseGateArgs(argv: string[]): GateOptions {
     tlsVerify: tls !== 'false',
     deepScan: values['deep-scan'] ?? false,
     timeoutMs,
+    quiet: values.quiet ?? false,
   };
   if (values.policy !== undefined) opts.policyFile = values.policy;
   if (values['policy-name'] !== undefined) opts.policyName = values['policy-name'];
@@ -222,15 +229,18 @@ async function standaloneSubject(opts: GateOptions, io: CliIO, signal: AbortSign
     ...(opts.creds === undefined ? {} : { creds: opts.creds }),
     ...(opts.authfile === undefined ? {} : { authfile: opts.authfile }),
   });
+  const progress = progressDisplay(io, opts.quiet);
   try {
     const scan = await scanImage(source, {
       signal,
       deepScan: opts.deepScan,
       layerCache: new MemoryLayerCache(),
       ...(opts.platform === undefined ? {} : { platform: opts.platform }),
+      ...(progress && { onProgress: progress.listener }),
     });
     return subjectFromScan(scan);
   } finally {
+    progress?.stop();
     await source.close?.();
   }
 }

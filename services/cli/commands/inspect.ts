@@ -28,6 +28,8 @@ import type { RegistryArtifact } from '../../../shared/scan/apptainer-artifact.j
 import type { CliIO } from '../cli-io.js';
 import type { Command } from '../command.js';
 import { formatJson } from '../json-output.js';
+import { HELP_OPTION, QUIET_OPTION } from '../help-text.js';
+import { progressDisplay } from '../progress-display.js';
 import { readLocalProfile } from '../profile-source.js';
 import type { ImageFacts } from '../summary.js';
 import { formatSummary } from '../summary.js';
@@ -74,6 +76,7 @@ const OPTIONS = {
   creds: { type: 'string' },
   authfile: { type: 'string' },
   'deep-scan': { type: 'boolean' },
+  quiet: { type: 'boolean', short: 'q' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -88,12 +91,16 @@ export interface InspectOptions {
   printer: PrinterStyle;
   /** Default linux/amd64. */
   platform: Platform;
+  /** `--platform` was given: a single image of another platform is refused. Default false. */
+  strictPlatform: boolean;
   /** Default true. */
   tlsVerify: boolean;
   creds?: string;
   authfile?: string;
   /** Default false. */
   deepScan: boolean;
+  /** No progress display. Default false. */
+  quiet: boolean;
   /**
    * The scan time SBOM and SLSA documents carry (ISO 8601): SOURCE_DATE_EPOCH, else the time the command
    * started. Set by `run` for those outputs only.
@@ -120,7 +127,9 @@ Options:
   -o, --output WHAT          what to print on standard output (default: summary)
                                summary   a short report for people: profile, channels, packages
                                channels  channels.scm, as 'guix package --export-channels' prints it
-                               manifest  manifest.scm, as 'guix package --export-manifest' prints it
+                               manifest  manifest.scm; as 'guix package --export-manifest' prints it
+                                         with --manifest-style guix (the default style, pinned,
+                                         adds @VERSION to every package)
                                          (not for a system image: its recipe is configuration.scm)
                                configuration
                                          configuration.scm of a Guix system image, as the system
@@ -147,14 +156,16 @@ Options:
       --printer PRINTER      classic (default): Guile <= 3.0.9's pretty-printer, as in every export file
                                seen so far; modern: Guile >= 3.0.10's (for channels and manifest output)
       --platform OS/ARCH[/VARIANT]
-                             the platform to report for a multi-platform image (default: linux/amd64;
-                               a single-platform image is reported whatever its platform); all of
-                               them for --output json
+                             the platform to report for a multi-platform image (default: linux/amd64);
+                               a single-platform image of another platform is refused when
+                               --platform is given, reported whatever its platform otherwise; all
+                               platforms for --output json
       --tls-verify=false     do not verify the registry's TLS certificate
       --creds USER:PASS      registry credentials
       --authfile FILE        registry credentials from a Docker config.json / containers auth.json
       --deep-scan            read the layers even of images whose configuration does not look like Guix
-  -h, --help                 show this help
+${QUIET_OPTION}
+${HELP_OPTION}
 
 Exit status:
   0  success
@@ -225,8 +236,10 @@ export function parseInspectArgs(argv: string[]): InspectOptions {
     manifestStyle: oneOf(values['manifest-style'], MANIFEST_STYLES, 'pinned', 'manifest-style'),
     printer: oneOf(values.printer, PRINTERS, 'classic', 'printer'),
     platform: values.platform === undefined ? DEFAULT_PLATFORM : parsePlatform(values.platform),
+    strictPlatform: values.platform !== undefined,
     tlsVerify: tls !== 'false',
     deepScan: values['deep-scan'] ?? false,
+    quiet: values.quiet ?? false,
   };
   if (creds !== undefined) opts.creds = creds;
   if (values.authfile !== undefined) opts.authfile = values.authfile;
@@ -332,13 +345,19 @@ export function selectResult(scan: ImageScan, platform: Platform): ScanResult {
   );
 }
 
-function noProfile(r: Exclude<ScanResult, { kind: 'recipe' }>, source: string): RecipeError {
-  return r.kind === 'not-guix'
-    ? new RecipeError(
-        'no-guix-profile',
-        `no Guix profile found in ${source}: not a Guix image (${r.reason}); --deep-scan reads its layers anyway`,
-      )
-    : new RecipeError('no-guix-profile', `no Guix profile found in ${source}: ${r.reason}`);
+function noProfile(
+  r: Exclude<ScanResult, { kind: 'recipe' }>,
+  source: string,
+  deepScan: boolean,
+): RecipeError {
+  if (r.kind !== 'not-guix')
+    return new RecipeError('no-guix-profile', `no Guix profile found in ${source}: ${r.reason}`);
+  // Advice to deep-scan only where it was not done: after one, the layers were read and hold none.
+  const advice = deepScan ? '' : '; --deep-scan reads its layers anyway';
+  return new RecipeError(
+    'no-guix-profile',
+    `no Guix profile found in ${source}: not a Guix image (${r.reason})${advice}`,
+  );
 }
 
 async function inspectImage(opts: InspectOptions, io: CliIO, signal: AbortSignal): Promise<number> {
@@ -360,27 +379,34 @@ async function inspectImage(opts: InspectOptions, io: CliIO, signal: AbortSignal
     ...(opts.authfile === undefined ? {} : { authfile: opts.authfile }),
   };
   const source = await found.transport.open(found.rest, transportOptions);
+  const progress = progressDisplay(io, opts.quiet);
   try {
     const wantsAll = opts.output === 'json';
-    const scan = await scanImage(source, {
-      signal,
-      deepScan: opts.deepScan,
-      // Platforms of an index often share layers: each is read once per run.
-      layerCache: new MemoryLayerCache(),
-      ...(wantsAll ? {} : { platform: opts.platform }),
-    });
+    let scan: ImageScan;
+    try {
+      scan = await scanImage(source, {
+        signal,
+        deepScan: opts.deepScan,
+        // Platforms of an index often share layers: each is read once per run.
+        layerCache: new MemoryLayerCache(),
+        ...(wantsAll ? {} : { platform: opts.platform, strictPlatform: opts.strictPlatform }),
+        ...(progress && { onProgress: progress.listener }),
+      });
+    } finally {
+      progress?.stop();
+    }
     if (wantsAll) {
       io.stdout.write(formatJson({ source: source.name, ...scan }));
       const firstMissing = scan.results.find((r) => r.kind !== 'recipe');
       if (!scan.results.some((r) => r.kind === 'recipe')) {
         throw firstMissing
-          ? noProfile(firstMissing, source.name)
+          ? noProfile(firstMissing, source.name, opts.deepScan)
           : new RecipeError('no-guix-profile', `no Guix profile found in ${source.name}`);
       }
       return 0;
     }
     const result = selectResult(scan, opts.platform);
-    if (result.kind !== 'recipe') throw noProfile(result, source.name);
+    if (result.kind !== 'recipe') throw noProfile(result, source.name, opts.deepScan);
     const facts: ImageFacts = {
       source: source.name,
       digest: result.manifest.digest,

@@ -1,20 +1,16 @@
 /** `guix-recipes worker`: scanner workers only; run as many processes as you like on one queue. */
-import type { Command } from '../command.js';
-import { RecipeError } from '../../../shared/errors.js';
+import { serviceCommand } from '../service-command.js';
 
-export const workerCommand: Command = {
+export const workerCommand = serviceCommand({
   name: 'worker',
   summary: 'run scanner workers on the Redis queue; needs REDIS_URL',
-  help: `Usage: guix-recipes worker
-
-Takes scan jobs from the Redis queue, reads the images from the configured registries, stores the
+  about: `Takes scan jobs from the Redis queue, reads the images from the configured registries, stores the
 recipes. Several worker processes can share one queue; a job whose worker dies is taken up again.
 GUIX_RECIPES_WORKER_CONCURRENCY sets the scans one process runs at once (default 2). Configuration:
-docs/configuration.md. Stops gracefully on SIGTERM or SIGINT (running scans finish or are requeued).
-`,
-  async run(argv, io) {
-    if (argv.length > 0) throw new RecipeError('usage', `worker takes no arguments (got ${argv[0]})`);
-    const { runService } = await import('../run-service.js'); // loaded on use: inspect stays quick to start
-    return runService({ api: false, workers: true, embeddedRedis: false }, io);
-  },
-};
+docs/configuration.md. Running scans finish on SIGTERM or SIGINT, or are put back in the queue.`,
+  modes: { api: false, workers: true, embeddedRedis: false },
+  examples: [
+    'REDIS_URL=redis://127.0.0.1:6379 GUIX_RECIPES_REGISTRIES=registry.example.org guix-recipes worker',
+    'REDIS_URL=redis://127.0.0.1:6379 GUIX_RECIPES_WORKER_CONCURRENCY=4 guix-recipes worker --quiet',
+  ],
+});

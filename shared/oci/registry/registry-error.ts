@@ -48,9 +48,10 @@ export function registryErrorFor(
 ): RecipeError {
   const diags = parseErrorBody(body);
   const codes = diags.map((d) => d.code);
+  const words = status === 404 && body.length === 0 ? unknownFor(what) : diags;
   const said =
-    diags.length > 0
-      ? diags.map((d) => (d.message ? `${d.code}: ${d.message}` : d.code)).join('; ')
+    words.length > 0
+      ? words.map((d) => (d.message ? `${d.code}: ${d.message}` : d.code)).join('; ')
       : `HTTP ${status}`;
   let code: ErrorCode;
   if (status === 404) code = 'not-found';
@@ -64,6 +65,19 @@ export function registryErrorFor(
   const opts: { details: Record<string, unknown>; retryAfterMs?: number } = { details: { status, codes } };
   if (retryAfterMs !== undefined) opts.retryAfterMs = retryAfterMs;
   return new RecipeError(code, `${what}: ${said} (HTTP ${status})`, opts);
+}
+
+/**
+ * What distribution says for a missing manifest or blob (distribution-spec "Error Codes"), for a 404
+ * that came without a body: an answer to HEAD has none. So a tag resolved with HEAD (the service) and
+ * the same tag read with GET (`inspect`) are reported in the same words, without a second request.
+ * A HEAD cannot tell a missing repository (NAME_UNKNOWN) from a missing tag; "manifest unknown" is
+ * true of both. A 404 with a body that is not the error JSON keeps saying only its status.
+ */
+function unknownFor(what: string): RegistryDiagnostic[] {
+  if (what.startsWith('manifest ')) return [{ code: 'MANIFEST_UNKNOWN', message: 'manifest unknown' }];
+  if (what.startsWith('blob ')) return [{ code: 'BLOB_UNKNOWN', message: 'blob unknown to registry' }];
+  return [];
 }
 
 /**

@@ -21,6 +21,7 @@ import { HostPolicy, urlHostPort } from './host-policy.js';
 import { redactUrl } from './redact.js';
 import { parseRetryAfter, registryErrorFor, withContext } from './registry-error.js';
 import type { EndpointTls, RegistryEndpoint } from './registry-endpoint.js';
+import { tlsFailureMessage } from './tls-advice.js';
 
 export type Headers = Record<string, string | string[] | undefined>;
 
@@ -169,8 +170,14 @@ export class Transport {
           throw new RecipeError('timeout', `${call.what}: no answer within ${timeoutMs} ms`, { cause: e });
         let err = toRecipeError(e);
         // Whatever else the transport threw (TLS, protocol, DNS) is the registry being unreachable.
-        if (!isRecipeError(e) && err.code === 'internal')
-          err = new RecipeError('registry-error', `cannot reach the registry: ${err.message}`, { cause: e });
+        if (!isRecipeError(e) && err.code === 'internal') {
+          // A TLS failure says what to do about it (tls-advice.ts) and is not retried: it will not pass.
+          const tls = tlsFailureMessage(e);
+          err = new RecipeError('registry-error', `cannot reach the registry: ${tls ?? err.message}`, {
+            cause: e,
+          });
+          if (tls !== undefined) throw withContext(err, call.what);
+        }
         if (
           (err.code === 'registry-error' || err.code === 'timeout' || err.code === 'truncated') &&
           !isRecipeError(e, 'rate-limited') &&
