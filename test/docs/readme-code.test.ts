@@ -55,8 +55,10 @@ void test('the CLI synopses: every option and output is one the command document
   // Each inspect output the README names is accepted (not a usage error), on a real fixture.
   const inspect = synopses.find((s) => s.startsWith('bin/guix-recipes inspect'))!;
   const img = 'docker-archive:test/fixtures/guix-images/two-channels/image.tar.gz';
+  // configuration.scm is a system image's recipe, so that output is tried on the system fixture.
+  const system = 'docker-archive:test/fixtures/system-images/system-basic/image.tar.gz';
   for (const o of /--output ([a-z0-9|.-]+)\]/.exec(inspect)![1]!.split('|')) {
-    const r = await cli(['inspect', img, '--output', o, '--quiet'], {
+    const r = await cli(['inspect', o === 'configuration' ? system : img, '--output', o, '--quiet'], {
       cwd: ROOT,
       env: { SOURCE_DATE_EPOCH: '0' },
     });
