@@ -62,7 +62,7 @@ export async function dumpKeys(redis: RedisClient, prefix: string): Promise<Dump
       );
     } else if (type === 'set') value = (await redis.smembers(key)).sort();
     else if (type === 'zset') {
-      const flat = await redis.zrange(key, 0, -1, 'WITHSCORES');
+      const flat = await redis.zrange(key, '0', '-1', 'WITHSCORES');
       const pairs: [string, string][] = [];
       for (let i = 0; i + 1 < flat.length; i += 2) pairs.push([flat[i]!, flat[i + 1]!]);
       value = pairs;
