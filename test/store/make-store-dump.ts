@@ -50,7 +50,7 @@ export async function dumpKeys(redis: RedisClient, prefix: string): Promise<Dump
   } while (cursor !== '0');
   const out: DumpedKey[] = [];
   for (const key of [...new Set(names)].sort()) {
-    const type = (await redis.type(key)) as DumpedKey['type'];
+    const type = await redis.type(key);
     let value: DumpedKey['value'];
     if (type === 'string') value = (await redis.get(key)) ?? '';
     else if (type === 'hash') {
@@ -67,7 +67,7 @@ export async function dumpKeys(redis: RedisClient, prefix: string): Promise<Dump
       for (let i = 0; i + 1 < flat.length; i += 2) pairs.push([flat[i]!, flat[i + 1]!]);
       value = pairs;
     } else if (type === 'list') value = await redis.lrange(key, 0, -1);
-    else throw new Error(`${key}: unexpected type ${type}`);
+    else throw new Error(`${key}: unexpected type ${String(type)}`);
     const pttl = await redis.pttl(key);
     out.push({ key, type, value, ...(pttl > 0 ? { pttl } : {}) });
   }
