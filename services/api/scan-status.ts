@@ -21,5 +21,6 @@ export function scanStatus(rec: ImageRecord, attemptsMade?: number): ScanStatus 
     ...(rec.kind ? { kind: rec.kind } : {}),
     ...(rec.error ? { error: rec.error } : {}),
     ...(attemptsMade !== undefined ? { attemptsMade } : {}),
+    ...(rec.deletedAt !== undefined ? { deleted: true, deletedAt: rec.deletedAt } : {}),
   };
 }
