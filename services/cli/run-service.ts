@@ -2,7 +2,8 @@
  * The long-running modes of `guix-recipes`: `serve` (API), `worker` (scanner workers), `start`
  * (both, plus a redis-server of its own when no Redis is configured). Runs until SIGTERM / SIGINT,
  * then closes gracefully: stop HTTP intake, let running scans finish (or abort them after the
- * grace period: they go back to the queue), stop Redis if we started it.
+ * grace period: they go back to the queue), stop Redis if we started it. Before anything starts,
+ * the store's schema is checked (an older store migrated, a newer one refused: store-schema.ts).
  */
 import { isAbsolute, resolve } from 'node:path';
 import closeWithGrace from 'close-with-grace';
@@ -13,6 +14,8 @@ import { createRegistryAccess } from '../../shared/config/registry-access.js';
 import { startEmbeddedRedis, type EmbeddedRedis } from '../../shared/store/embedded-redis.js';
 import { scanImage } from '../../shared/scan/scan-image.js';
 import { startScannerWorker, type ScannerWorker } from '../../workers/scanner/scanner-worker.js';
+import { startWalkWorker, type WalkWorker } from '../../workers/walks/walk-worker.js';
+import { prepareStore } from './store-access.js';
 import { basePinoOptions } from '../api/logger.js';
 import { startServer, type StartedServer } from '../api/server.js';
 
@@ -48,16 +51,27 @@ export async function runService(opts: RunServiceOptions, io: CliIO): Promise<nu
   }
 
   const logger = pino(basePinoOptions(config));
+  try {
+    await prepareStore(config, { ...(io.signal ? { signal: io.signal } : {}), log: (m) => logger.info(m) });
+  } catch (err) {
+    await embedded?.stop();
+    throw err;
+  }
   const registries = createRegistryAccess(config);
   let server: StartedServer | undefined;
   let worker: ScannerWorker | undefined;
+  let walks: WalkWorker | undefined;
   try {
-    if (opts.workers) worker = await startScannerWorker({ config, registries, scan: scanImage, logger });
+    if (opts.workers) {
+      worker = await startScannerWorker({ config, registries, scan: scanImage, logger });
+      walks = await startWalkWorker({ config, registries, logger });
+    }
     if (opts.api) {
       server = await startServer({ config, registries });
       io.stderr.write(`guix-recipes: listening on ${server.url}\n`);
     }
   } catch (err) {
+    await walks?.close(0).catch(() => {});
     await worker?.close(0).catch(() => {});
     await server?.close().catch(() => {});
     await embedded?.stop();
@@ -72,6 +86,7 @@ export async function runService(opts: RunServiceOptions, io: CliIO): Promise<nu
         if (err) logger.error({ err }, 'fatal error: shutting down');
         else logger.info({ signal }, 'shutting down');
         await server?.close().catch((e: unknown) => logger.warn({ err: e }, 'closing the API'));
+        await walks?.close(grace).catch((e: unknown) => logger.warn({ err: e }, 'closing the walk workers'));
         await worker?.close(grace).catch((e: unknown) => logger.warn({ err: e }, 'closing the workers'));
         if (!worker) await registries.close().catch(() => {});
         await embedded?.stop();
