@@ -13,7 +13,8 @@
 import { after, before, describe, it } from 'node:test';
 import type { LightMyRequestResponse } from 'fastify';
 import assert from 'node:assert/strict';
-import { rm } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Config } from '../../shared/config/config-schema.js';
 import { loadConfig } from '../../shared/config/load-config.js';
 import type { Digest } from '../../shared/content/digest.js';
@@ -21,6 +22,7 @@ import { metricsKey } from '../../shared/metrics/redis-sample-store.js';
 import { closeRedis, type RedisClient } from '../../shared/store/redis-connection.js';
 import type { BackfillStatus } from '../../shared/store/backfill-store.js';
 import { parseExposition } from '../api/prom-parse.js';
+import { cli } from '../cli/capture.js';
 import { startRedis, type RedisHarness } from '../harness/redis.js';
 import { startRefusingProxy, type RefusingProxy } from '../harness/refusing-proxy.js';
 import { startRegistry, type RunningRegistry } from '../harness/registry.js';
@@ -100,23 +102,22 @@ void describe('backfill of a registry filled before the service started', () => 
     }
     proxy = await startRefusingProxy(reg.port, (path) => path.startsWith('/v2/_catalog'));
     bare = await startRefusingProxy(reg.port, (path) => path.startsWith('/v2/_catalog'));
-    config = loadConfig({
-      env: {},
-      file: {
-        logLevel: 'silent',
-        redis: redis.redisConfig,
-        registries: [
-          { host: reg.host, insecure: true },
-          { host: proxy.host, insecure: true, repositories: ['seed/two-channels', 'bf/r07'] },
-          { host: bare.host, insecure: true },
-        ],
-        queue: { prefix: `{bf-${process.pid}}`, attempts: 3, backoffMs: 200 },
-        worker: { concurrency: 4, lockDurationMs: 5000, stalledIntervalMs: 2000 },
-        backfill: { concurrency: 2, resolveConcurrency: 4, catalogPageSize: 10 },
-        http: { shutdownGraceMs: 3000 },
-        rateLimit: { burst: 100_000, perSecond: 100_000 },
-      },
-    });
+    const file = {
+      logLevel: 'silent',
+      redis: redis.redisConfig,
+      registries: [
+        { host: reg.host, insecure: true },
+        { host: proxy.host, insecure: true, repositories: ['seed/two-channels', 'bf/r07'] },
+        { host: bare.host, insecure: true },
+      ],
+      queue: { prefix: `{bf-${process.pid}}`, attempts: 3, backoffMs: 200 },
+      worker: { concurrency: 4, lockDurationMs: 5000, stalledIntervalMs: 2000 },
+      backfill: { concurrency: 2, resolveConcurrency: 4, catalogPageSize: 10 },
+      http: { shutdownGraceMs: 3000 },
+      rateLimit: { burst: 100_000, perSecond: 100_000 },
+    };
+    config = loadConfig({ env: {}, file });
+    await writeFile(join(work, 'config.json'), JSON.stringify(file));
     client = redis.connect('blocking');
   });
   after(async () => {
@@ -286,5 +287,27 @@ void describe('backfill of a registry filled before the service started', () => 
       url: '/v1/registries/elsewhere.example/backfill',
     });
     assert.equal(unknown.statusCode, 404);
+  });
+
+  void it('guix-recipes backfill HOST --restart --wait: a second run through the CLI reads no digest again', async () => {
+    const before = await scansBy('scanned');
+    const run = await cli(['backfill', reg.host, '--restart', '--wait', '--timeout', '120'], {
+      env: { GUIX_RECIPES_CONFIG: join(work, 'config.json') },
+      cwd: work,
+    });
+    assert.equal(run.code, 0, run.stderr);
+    const final = JSON.parse(run.stdout) as BackfillStatus;
+    assert.equal(final.state, 'done');
+    assert.equal(final.run, 2);
+    assert.equal(final.tags, expected.size);
+    assert.equal(final.queued + final.known, final.digests);
+    assert.match(run.stderr, /backfill of .* \(run 2\) done: 54\/54 repositories/);
+    const bad = await cli(['backfill'], { env: {}, cwd: work });
+    assert.equal(bad.code, 2);
+    // Every digest was known or reused: no layer read again.
+    await until("the second run's scans", async () =>
+      (await scansBy('reused')) + (await scansBy('scanned')) >= before + final.queued ? true : undefined,
+    );
+    assert.equal(await scansBy('scanned'), before);
   });
 });
