@@ -106,7 +106,12 @@ void describe('worker restart in the middle of a scan', () => {
         renderChannels(result.recipe),
         readFileSync(join(FIXTURES_DIR, 'two-channels', 'export-channels.scm'), 'utf8'),
       );
-      assert.equal(await queue.getJob(id), undefined, 'completed jobs are removed');
+      // The job completes (and is removed) just after the record says done.
+      await waitFor(
+        'the completed job removed',
+        async () => ((await queue.getJob(id)) === undefined ? true : undefined),
+        10000,
+      );
       assert.equal(await second.stop(), 0, `worker exits 0 on SIGTERM:\n${second.output()}`);
     } finally {
       await queue.close();
