@@ -25,6 +25,8 @@ import policies from './plugins/policies.js';
 import verdictRoutes from './routes/verdicts.js';
 import policyRoutes from './routes/policies.js';
 import admissionRoutes from './routes/admission.js';
+import walks from './plugins/walks.js';
+import registryRoutes from './routes/registries.js';
 
 export type AppOptions = ServiceDeps;
 
@@ -36,6 +38,7 @@ export const app = fp<AppOptions>(
     fastify.removeContentTypeParser('text/plain');
     await fastify.register(services, opts);
     await fastify.register(policies);
+    await fastify.register(walks);
     await fastify.register(errors);
     await fastify.register(auth);
     // The contract (before any route: it learns them from onRoute), limits, metrics, logs.
@@ -53,6 +56,7 @@ export const app = fp<AppOptions>(
     await fastify.register(verdictRoutes);
     await fastify.register(policyRoutes);
     await fastify.register(admissionRoutes);
+    await fastify.register(registryRoutes);
   },
   { name: 'guix-recipes-api', fastify: '5.x' },
 );

@@ -22,5 +22,6 @@ export function scanStatus(rec: ImageRecord, attemptsMade?: number): ScanStatus 
     ...(rec.error ? { error: rec.error } : {}),
     ...(rec.heartbeatAt ? { heartbeatAt: rec.heartbeatAt } : {}),
     ...(attemptsMade !== undefined ? { attemptsMade } : {}),
+    ...(rec.deletedAt !== undefined ? { deleted: true, deletedAt: rec.deletedAt } : {}),
   };
 }

@@ -1,6 +1,13 @@
 /** Webhook deliveries counted by sender and outcome (exported as Prometheus metrics). */
 export type WebhookOutcome =
-  'queued' | 'duplicate' | 'ignored' | 'unconfigured' | 'unauthorized' | 'invalid' | 'unavailable';
+  | 'queued'
+  | 'duplicate'
+  | 'deleted'
+  | 'ignored'
+  | 'unconfigured'
+  | 'unauthorized'
+  | 'invalid'
+  | 'unavailable';
 
 export class WebhookCounters {
   private readonly counts = new Map<string, number>();

@@ -2,7 +2,8 @@
  * The long-running modes of `guix-recipes`: `serve` (API), `worker` (scanner workers), `start`
  * (both, plus a redis-server of its own when no Redis is configured). Runs until SIGTERM / SIGINT,
  * then closes gracefully: stop HTTP intake, let running scans finish (or abort them after the
- * grace period: they go back to the queue), stop Redis if we started it.
+ * grace period: they go back to the queue), stop Redis if we started it. Before anything starts,
+ * the store's schema is checked (an older store migrated, a newer one refused: store-schema.ts).
  */
 import { isAbsolute, resolve } from 'node:path';
 import closeWithGrace from 'close-with-grace';
@@ -14,6 +15,8 @@ import { scanImage } from '../../shared/scan/scan-image.js';
 import { startScannerWorker, type ScannerWorker } from '../../workers/scanner/scanner-worker.js';
 import { serviceLogger } from './service-log.js';
 import { assertListenable, startServer, type StartedServer } from '../api/server.js';
+import { startWalkWorker, type WalkWorker } from '../../workers/walks/walk-worker.js';
+import { prepareStore } from './store-access.js';
 
 export interface RunServiceOptions {
   api: boolean;
@@ -64,9 +67,16 @@ export async function runService(opts: RunServiceOptions, io: CliIO): Promise<nu
     );
   }
 
+  try {
+    await prepareStore(config, { ...(io.signal ? { signal: io.signal } : {}), log: (m) => log.info(m) });
+  } catch (err) {
+    await embedded?.stop();
+    throw err;
+  }
   const registries = createRegistryAccess(config);
   let server: StartedServer | undefined;
   let worker: ScannerWorker | undefined;
+  let walks: WalkWorker | undefined;
   try {
     // The API before the workers: if listening fails after all, no worker has taken a job.
     if (opts.api) {
@@ -77,8 +87,12 @@ export async function runService(opts: RunServiceOptions, io: CliIO): Promise<nu
         { logger: log },
       );
     }
-    if (opts.workers) worker = await startScannerWorker({ config, registries, scan: scanImage, logger: log });
+    if (opts.workers) {
+      worker = await startScannerWorker({ config, registries, scan: scanImage, logger: log });
+      walks = await startWalkWorker({ config, registries, logger: log });
+    }
   } catch (err) {
+    await walks?.close(0).catch(() => {});
     await worker?.close(0).catch(() => {});
     await server?.close().catch(() => {});
     await registries.close().catch(() => {});
@@ -96,6 +110,7 @@ export async function runService(opts: RunServiceOptions, io: CliIO): Promise<nu
         else if (fatal) log.error({ err: fatal.message }, 'shutting down');
         else log.info({ signal }, 'shutting down');
         await server?.close().catch((e: unknown) => log.warn({ err: e }, 'closing the API'));
+        await walks?.close(grace).catch((e: unknown) => log.warn({ err: e }, 'closing the walk workers'));
         await worker?.close(grace).catch((e: unknown) => log.warn({ err: e }, 'closing the workers'));
         if (!worker) await registries.close().catch(() => {});
         await embedded?.stop();

@@ -45,6 +45,13 @@ export const RegistryConfigSchema = Type.Object(
         { additionalProperties: false },
       ),
     ),
+    /**
+     * The repositories a backfill walks when the registry refuses its catalog (`/v2/_catalog`:
+     * Docker Hub, GHCR, Quay and many others do); with a catalog, these are walked as well.
+     */
+    repositories: Type.Optional(
+      Type.Array(Type.String({ minLength: 1, maxLength: 255 }), { maxItems: 100000 }),
+    ),
     /** Who announces this registry's pushes, and the secret that sender presents. */
     webhook: Type.Optional(
       Type.Object(
@@ -212,6 +219,43 @@ export const ConfigSchema = Type.Object(
         maxStalledCount: Type.Integer({ minimum: 0, default: 2 }),
         /** Read layers even when the image config does not look like Guix. */
         deepScan: Type.Boolean({ default: false }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    /** Backfills (docs/configuration.md "Backfill"): walking a registry's catalog and tags. */
+    backfill: Type.Object(
+      {
+        /** Walk steps (a catalog page, a repository) one worker process runs at once. */
+        concurrency: Type.Integer({ minimum: 1, maximum: 64, default: 2 }),
+        /** Tags of one repository resolved (manifest HEAD) at once. */
+        resolveConcurrency: Type.Integer({ minimum: 1, maximum: 64, default: 4 }),
+        /** Repositories asked per catalog page (`n`). */
+        catalogPageSize: Type.Integer({ minimum: 1, maximum: 10000, default: 100 }),
+        /** Tags asked per page of a tag listing (`n`). */
+        tagPageSize: Type.Integer({ minimum: 1, maximum: 10000, default: 1000 }),
+        /** Tags read from one repository at most (the rest are left, and counted as skipped). */
+        maxTagsPerRepository: Type.Integer({ minimum: 1, default: 100000 }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    /** The periodic pass that re-reads the tags of known repositories (lost webhooks, moved tags). Off by default. */
+    reconcile: Type.Object(
+      {
+        enabled: Type.Boolean({ default: false }),
+        /** Time between two passes. */
+        intervalSeconds: Type.Integer({ minimum: 10, default: 3600 }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    /** What the store forgets, applied by a periodic pass. 0: keep forever (the default). */
+    retention: Type.Object(
+      {
+        /** Image records that failed for good are removed this long after their failure. */
+        failedSeconds: Type.Integer({ minimum: 0, default: 0 }),
+        /** Entries of each tag's history kept (the newest); the tag's current digest always stays. */
+        historyEntries: Type.Integer({ minimum: 0, default: 0 }),
+        /** Time between two passes (when either setting above is on). */
+        intervalSeconds: Type.Integer({ minimum: 10, default: 3600 }),
       },
       { additionalProperties: false, default: {} },
     ),

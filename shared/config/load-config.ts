@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { Value } from 'typebox/value';
 import { RecipeError } from '../errors.js';
 import { ConfigSchema, SCOPES, type Config, type RegistryConfig, type Scope } from './config-schema.js';
-import { normaliseRegistryHost } from '../oci/reference.js';
+import { checkRepositoryPath, normaliseRegistryHost } from '../oci/reference.js';
 
 export type Env = Record<string, string | undefined>;
 
@@ -156,6 +156,15 @@ export function loadConfig(opts: LoadConfigOptions = {}): Config {
     if (hosts.has(r.host))
       throw new RecipeError('usage', `configuration: registry ${r.host} is listed twice`);
     hosts.add(r.host);
+    for (const repo of r.repositories ?? [])
+      try {
+        checkRepositoryPath(repo);
+      } catch {
+        throw new RecipeError(
+          'usage',
+          `configuration: registries[${r.host}].repositories: not a repository name: ${JSON.stringify(repo.slice(0, 100))}`,
+        );
+      }
   }
   if (config.tls && (!config.tls.certFile || !config.tls.keyFile))
     throw new RecipeError(

@@ -1,13 +1,15 @@
 /**
  * What the service needs from registries, built from configuration: an ImageSource for an image
- * (credentials from configuration, never from job data) and a tag resolved to the digest the
- * registry serves now (manifest HEAD). Only configured registries are reachable.
+ * (credentials from configuration, never from job data), a tag resolved to the digest the
+ * registry serves now (manifest HEAD), and the registry's listings (catalog, tags), paged. Only
+ * configured registries are reachable.
  */
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
-import { RecipeError } from '../errors.js';
+import { RecipeError, isRecipeError } from '../errors.js';
 import type { ImageSource } from '../content/image-source.js';
 import type { Digest } from '../content/digest.js';
-import type { ImageRef, TagRef } from '../oci/reference.js';
+import type { ImageRef, RepositoryName, TagRef } from '../oci/reference.js';
+import type { ListPage, PageStart } from '../oci/registry/listing.js';
 import { RegistryClient } from '../oci/registry/registry-client.js';
 import { registryImageSource } from '../oci/sources/registry-source.js';
 import type { ClientSettingsInput } from '../oci/registry/client-settings.js';
@@ -23,6 +25,12 @@ export interface RegistryAccess {
   source(img: ImageRef): ImageSource;
   /** The digest `registry/repository:tag` points at now; `not-found` when the tag does not exist. */
   resolveTag(ref: TagRef, opts: { signal: AbortSignal }): Promise<Digest>;
+  /** Whether the registry still serves the manifest `img` (a HEAD by digest; `not-found` is false). */
+  manifestExists(img: ImageRef, opts: { signal: AbortSignal }): Promise<boolean>;
+  /** One page of the registry's repositories (`/v2/_catalog`; many registries refuse it). */
+  catalogPage(registry: string, start: PageStart, opts: { signal: AbortSignal }): Promise<ListPage>;
+  /** One page of a repository's tags. */
+  tagsPage(repo: RepositoryName, start: PageStart, opts: { signal: AbortSignal }): Promise<ListPage>;
   /** Release connections. */
   close(): Promise<void>;
 }
@@ -107,6 +115,17 @@ export function createRegistryAccess(
       );
       return desc.digest;
     },
+    async manifestExists(img, { signal }) {
+      try {
+        await client.manifestHead(img, { signal });
+        return true;
+      } catch (err) {
+        if (isRecipeError(err, 'not-found')) return false;
+        throw err;
+      }
+    },
+    catalogPage: (registry, start, opts) => client.catalogPage(registry, start, opts),
+    tagsPage: (repo, start, opts) => client.tagsPage(repo, start, opts),
     close: () => client.close(),
   };
 }

@@ -105,6 +105,8 @@ export async function enqueueAndRecord(
   const r = await enqueue(queue, data, q, { ...opts, completedCovers });
   if (data.kind === 'scan' && !r.existed)
     await store.markQueued(data, { source: data.source, ifVersion: version ?? '0' }, signal);
+  // Work submitted for an image says the registry has it: a deletion recorded before is forgotten.
+  if (data.kind === 'scan') await store.clearDeleted(data, signal);
   return r;
 }
 

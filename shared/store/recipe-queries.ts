@@ -98,6 +98,9 @@ export interface ImageSummary {
   kind?: string;
   error?: { code: string; message: string; at: string };
   updatedAt?: string;
+  /** The registry deleted the image (when): its recipe is kept, no tag points at it. */
+  deleted?: true;
+  deletedAt?: string;
 }
 
 /** What a recipe lookup for a diff found. */
@@ -401,4 +404,8 @@ function copyRecord(s: ImageSummary, rec: ImageRecord): void {
   if (rec.kind) s.kind = rec.kind;
   if (rec.error) s.error = rec.error;
   s.updatedAt = rec.updatedAt;
+  if (rec.deletedAt !== undefined) {
+    s.deleted = true;
+    s.deletedAt = rec.deletedAt;
+  }
 }

@@ -17,7 +17,14 @@ import { RecipeError } from '../errors.js';
 import type { RedisClient } from './redis-connection.js';
 import { withDeadline } from './deadline.js';
 import { StoreKeys } from './store-keys.js';
-import { imageId, imageName, parseImageName, type ImageRef, type TagRef } from '../oci/reference.js';
+import {
+  imageId,
+  imageName,
+  parseImageName,
+  type ImageRef,
+  type RepositoryName,
+  type TagRef,
+} from '../oci/reference.js';
 
 /** Where one image's scan is. `queued` also covers "waiting for a retry" (then `error` says why). */
 export type ScanState = 'queued' | 'running' | 'done' | 'failed';
@@ -56,6 +63,12 @@ export interface ImageRecord {
   heartbeatAt?: string;
   /** Completed scans of this image (a pull event must never add one). */
   scans: number;
+  /**
+   * ISO time the registry said the image was deleted (a delete event, or a reconciliation that
+   * found its manifest gone). Its result is kept (what is gone can be rebuilt); no tag points at it.
+   * Cleared when the image is pushed or tagged again.
+   */
+  deletedAt?: string;
 }
 
 /** One platform of an index. */
@@ -175,6 +188,44 @@ redis.call('HSET', KEYS[1], 'heartbeatAt', ARGV[1])
 return 1
 `;
 
+// Mark an image deleted: only a record that exists, the first deletion time kept.
+const MARK_DELETED_LUA = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+if redis.call('HSETNX', KEYS[1], 'deletedAt', ARGV[1]) == 1 then redis.call('HINCRBY', KEYS[1], 'version', 1) end
+return 1
+`;
+
+// The image exists again (pushed, tagged): forget its deletion.
+const CLEAR_DELETED_LUA = `
+if redis.call('HDEL', KEYS[1], 'deletedAt') == 1 then redis.call('HINCRBY', KEYS[1], 'version', 1) return 1 end
+return 0
+`;
+
+// Drop a tag's current digest when it is the one given (the history stays).
+const UNTAG_IF_LUA = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) return 1 end
+return 0
+`;
+
+// A lock held by one owner: renewed or released only by it.
+const RENEW_IF_OWNER_LUA = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0
+`;
+const RELEASE_IF_OWNER_LUA = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+`;
+
+// Forget an image record whose scan failed for good before a cutoff (ISO times compare as text).
+const EXPIRE_FAILED_LUA = `
+if redis.call('HGET', KEYS[1], 'state') ~= 'failed' then return 0 end
+local at = redis.call('HGET', KEYS[1], 'updatedAt') or ''
+if at > ARGV[1] then return 0 end
+redis.call('DEL', KEYS[1])
+return 1
+`;
+
 export class RecipeStore {
   readonly keys: StoreKeys;
 
@@ -219,9 +270,19 @@ export class RecipeStore {
         extra.ifVersion ?? '',
       )) as string;
       const applied = (result || state) as ScanState;
-      if (applied === state) await this.indexState(img, state, t);
+      if (applied === state) {
+        await this.indexState(img, state, t);
+        await this.indexRepository(img);
+      }
       return applied;
     });
+  }
+
+  /** The repository indexes (sets that only grow): the registry, its repository, the digest. */
+  private async indexRepository(img: ImageRef): Promise<void> {
+    await this.redis.sadd(this.keys.registries(), img.registry);
+    await this.redis.sadd(this.keys.repositories(img.registry), img.repository);
+    await this.redis.sadd(this.keys.repositoryImages(img), img.digest);
   }
 
   /** Keep the by-state sets (single-key, idempotent commands) in line with an image's state. */
@@ -362,6 +423,7 @@ export class RecipeStore {
         .then(checkExec);
       await this.redis.set(this.keys.scan(imageId(img)), name);
       await this.indexState(img, 'done', t);
+      await this.indexRepository(img);
     });
     return top;
   }
@@ -401,6 +463,7 @@ export class RecipeStore {
         .then(checkExec);
       await this.redis.set(this.keys.scan(imageId(img)), name);
       await this.indexState(img, 'done', t);
+      await this.indexRepository(img);
     });
     return existing;
   }
@@ -437,6 +500,11 @@ export class RecipeStore {
   }
 
   private async indexRecipe(name: string, recipe: Recipe, t: number): Promise<void> {
+    for (const k of this.recipeIndexKeys(recipe)) await this.redis.zadd(k, 'NX', t, name);
+  }
+
+  /** The secondary index keys (by package, channel commit, store path) that list an image of `recipe`. */
+  recipeIndexKeys(recipe: Recipe): Set<string> {
     const keys = new Set<string>();
     for (const p of recipe.packages) {
       keys.add(this.keys.byPackage(p.name));
@@ -449,7 +517,7 @@ export class RecipeStore {
     for (const p of recipe.packages)
       for (const ch of p.channels) if (ch.commit !== null) keys.add(this.keys.byChannel(ch.url, ch.commit));
     for (const path of storePaths(recipe)) keys.add(this.keys.byStorePath(path));
-    for (const k of keys) await this.redis.zadd(k, 'NX', t, name);
+    return keys;
   }
 
   /** The result stored for a manifest digest (image, index roll-up, no-profile, not-guix). */
@@ -535,6 +603,7 @@ export class RecipeStore {
     if (h.error) rec.error = JSON.parse(h.error) as StoredError;
     if (h.source) rec.source = h.source;
     if (h.heartbeatAt) rec.heartbeatAt = h.heartbeatAt;
+    if (h.deletedAt) rec.deletedAt = h.deletedAt;
     return rec;
   }
 
@@ -551,16 +620,175 @@ export class RecipeStore {
     return (await this.run(opts, () => this.redis.smembers(this.keys.imagesOf(digest)))).sort();
   }
 
-  /** Record what a tag points at now (as the registry served it), keeping the history. */
+  /**
+   * Record what a tag points at now (as the registry served it), keeping the history. The image
+   * it points at exists: a deletion recorded for it is forgotten.
+   */
   async setTag(ref: TagRef, digest: Digest, opts: Opts & { at?: number } = {}): Promise<void> {
     const t = opts.at ?? now();
-    await this.run(opts, () =>
-      this.redis
+    await this.run(opts, async () => {
+      await this.redis
         .multi()
         .set(this.keys.tag(ref), digest)
         .zadd(this.keys.tagHistory(ref), t, digest)
         .exec()
-        .then(checkExec),
+        .then(checkExec);
+      await this.redis.sadd(this.keys.registries(), ref.registry);
+      await this.redis.sadd(this.keys.repositories(ref.registry), ref.repository);
+      await this.redis.sadd(this.keys.repositoryTags(ref), ref.tag);
+      await this.redis.eval(CLEAR_DELETED_LUA, 1, this.keys.image({ ...ref, digest }));
+    });
+  }
+
+  /** The image exists again (it was pushed): forget a deletion recorded for it. */
+  async clearDeleted(img: ImageRef, opts: Opts = {}): Promise<void> {
+    await this.run(opts, () => this.redis.eval(CLEAR_DELETED_LUA, 1, this.keys.image(img)));
+  }
+
+  /**
+   * The registry deleted the image `img`: its record says so (`deletedAt`), its result stays, and
+   * every tag of its repository that points at it is dropped (their history stays). Returns
+   * whether the store knew the image, and the tags dropped. Idempotent.
+   */
+  async markDeleted(img: ImageRef, opts: Opts = {}): Promise<{ known: boolean; untagged: string[] }> {
+    return this.run(opts, async () => {
+      const known = (await this.redis.eval(MARK_DELETED_LUA, 1, this.keys.image(img), iso(now()))) === 1;
+      const untagged: string[] = [];
+      for (const tag of (await this.redis.smembers(this.keys.repositoryTags(img))).sort()) {
+        const ref = { registry: img.registry, repository: img.repository, tag };
+        if ((await this.redis.eval(UNTAG_IF_LUA, 1, this.keys.tag(ref), img.digest)) === 1)
+          untagged.push(tag);
+      }
+      return { known, untagged };
+    });
+  }
+
+  /** The registry deleted a tag: it points nowhere now (its history stays). Returns whether it pointed somewhere. */
+  async removeTag(ref: TagRef, opts: Opts = {}): Promise<boolean> {
+    return (await this.run(opts, () => this.redis.del(this.keys.tag(ref)))) > 0;
+  }
+
+  /** The registry deleted a whole repository: every image of it is marked deleted, every tag dropped. */
+  async deleteRepository(
+    repo: RepositoryName,
+    opts: Opts = {},
+  ): Promise<{ images: number; untagged: number }> {
+    let images = 0;
+    for (const digest of await this.repositoryImages(repo, opts))
+      if ((await this.markDeleted({ ...repo, digest }, opts)).known) images++;
+    let untagged = 0;
+    for (const tag of await this.repositoryTags(repo, opts))
+      if (await this.removeTag({ ...repo, tag }, opts)) untagged++;
+    return { images, untagged };
+  }
+
+  /**
+   * THE path of a deletion a registry announced (webhooks; reconciliation uses markDeleted): a
+   * manifest (`digest`), a tag (`tag` alone) or, with neither, the whole repository. `known`: the
+   * store had something it changed.
+   */
+  async recordDeletion(
+    d: RepositoryName & { digest?: Digest; tag?: string },
+    opts: Opts = {},
+  ): Promise<{ what: 'image' | 'tag' | 'repository'; known: boolean }> {
+    const repo = { registry: d.registry, repository: d.repository };
+    if (d.digest !== undefined) {
+      const r = await this.markDeleted({ ...repo, digest: d.digest }, opts);
+      return { what: 'image', known: r.known || r.untagged.length > 0 };
+    }
+    if (d.tag !== undefined)
+      return { what: 'tag', known: await this.removeTag({ ...repo, tag: d.tag }, opts) };
+    const r = await this.deleteRepository(repo, opts);
+    return { what: 'repository', known: r.images + r.untagged > 0 };
+  }
+
+  /** The registries the store knows images or tags of, sorted. */
+  async knownRegistries(opts: Opts = {}): Promise<string[]> {
+    return (await this.run(opts, () => this.redis.smembers(this.keys.registries()))).sort();
+  }
+
+  /** The repositories of `registry` the store knows images or tags of, sorted. */
+  async knownRepositories(registry: string, opts: Opts = {}): Promise<string[]> {
+    return (await this.run(opts, () => this.redis.smembers(this.keys.repositories(registry)))).sort();
+  }
+
+  /** The digests a repository has image records of, sorted. */
+  async repositoryImages(repo: RepositoryName, opts: Opts = {}): Promise<Digest[]> {
+    return (
+      await this.run(opts, () => this.redis.smembers(this.keys.repositoryImages(repo)))
+    ).sort() as Digest[];
+  }
+
+  /** The tags of a repository the store has recorded (pointing somewhere now or not), sorted. */
+  async repositoryTags(repo: RepositoryName, opts: Opts = {}): Promise<string[]> {
+    return (await this.run(opts, () => this.redis.smembers(this.keys.repositoryTags(repo)))).sort();
+  }
+
+  /**
+   * Take the right to scan `digest` for `ttlMs` (one worker scans a digest at a time; the others
+   * wait and reuse its result). False when another owner holds it.
+   */
+  async claimScan(digest: Digest, owner: string, ttlMs: number, opts: Opts = {}): Promise<boolean> {
+    const r = await this.run(opts, () =>
+      this.redis.set(this.keys.scanning(digest), owner, 'PX', Math.max(1, Math.floor(ttlMs)), 'NX'),
+    );
+    return r === 'OK';
+  }
+
+  /** Extend a claim still held by `owner`; false when it was lost. */
+  async renewScan(digest: Digest, owner: string, ttlMs: number, opts: Opts = {}): Promise<boolean> {
+    const r = await this.run(opts, () =>
+      this.redis.eval(RENEW_IF_OWNER_LUA, 1, this.keys.scanning(digest), owner, String(Math.floor(ttlMs))),
+    );
+    return r === 1;
+  }
+
+  /** Give a claim back (only when `owner` still holds it). */
+  async releaseScan(digest: Digest, owner: string, opts: Opts = {}): Promise<void> {
+    await this.run(opts, () => this.redis.eval(RELEASE_IF_OWNER_LUA, 1, this.keys.scanning(digest), owner));
+  }
+
+  /**
+   * Retention: forget image records that failed for good before `cutoffMs` and whose digest has no
+   * stored result (the failure is all they hold), walking the failed set in batches. Records with
+   * a result, or no longer failed, are left as they are. Returns how many were forgotten.
+   */
+  async expireFailed(cutoffMs: number, opts: Opts & { batch?: number } = {}): Promise<number> {
+    const batch = Math.max(1, opts.batch ?? 200);
+    const failed = this.keys.byState('failed');
+    let forgotten = 0;
+    for (let offset = 0; ;) {
+      opts.signal?.throwIfAborted();
+      const names = await this.run(opts, () =>
+        this.redis.zrangebyscore(failed, '-inf', String(cutoffMs), 'LIMIT', offset, batch),
+      );
+      for (const name of names) {
+        const img = parseImageName(name);
+        const gone = img !== undefined && (await this.#forgetFailed(img, name, cutoffMs, opts));
+        if (gone) forgotten++;
+        else offset++;
+      }
+      if (names.length < batch) return forgotten;
+    }
+  }
+
+  async #forgetFailed(img: ImageRef, name: string, cutoffMs: number, opts: Opts): Promise<boolean> {
+    return this.run(opts, async () => {
+      if ((await this.redis.exists(this.keys.result(img.digest))) > 0) return false;
+      if ((await this.redis.eval(EXPIRE_FAILED_LUA, 1, this.keys.image(img), iso(cutoffMs))) !== 1)
+        return false;
+      await this.redis.zrem(this.keys.byState('failed'), name);
+      await this.redis.srem(this.keys.imagesOf(img.digest), name);
+      await this.redis.srem(this.keys.repositoryImages(img), img.digest);
+      await this.redis.del(this.keys.scan(imageId(img)));
+      return true;
+    });
+  }
+
+  /** Retention: keep the newest `keep` entries of a tag's history. Returns how many were dropped. */
+  async trimTagHistory(ref: TagRef, keep: number, opts: Opts = {}): Promise<number> {
+    return this.run(opts, () =>
+      this.redis.zremrangebyrank(this.keys.tagHistory(ref), 0, -(Math.max(1, Math.floor(keep)) + 1)),
     );
   }
 

@@ -1,5 +1,6 @@
 /**
- * Every Redis key the store writes, in one place: `<prefix>:v<SCHEMA>:<kind>:{<tag>}[:<part>]`.
+ * Every Redis key the store writes, in one place: `<prefix>:v1:<kind>:{<tag>}[:<part>]`, and the
+ * store's own description `<prefix>:meta:{meta}` (its schema version: store-schema.ts).
  *
  * The `{…}` hash tag decides the Redis Cluster slot. Keys that one transaction (MULTI) writes share a
  * tag, so no transaction ever crosses slots:
@@ -11,21 +12,51 @@
  *   - secondary indexes (`by-package`, `by-channel`, `by-store-path`, `by-state`), the scan-id
  *     pointer and the layer cache each live alone in their own slot and are updated with single-key,
  *     idempotent commands (ZADD/SET), before the commit that makes an image `done` visible.
+ *   - the repository indexes (`registries`, `repos:{<registry>}`, `repo-images:{<registry>/<repo>}`,
+ *     `repo-tags:{<registry>/<repo>}`): sets that only grow, each in its own slot, updated with
+ *     SADD next to the writes that create an image record or a tag;
+ *   - `{backfill:<registry>}`: a backfill's state and its per-repository results, so that one
+ *     script records a repository done and moves the totals;
  *   - `{policy:<name>}`: a stored policy and its verdict index (the verdicts of every known image
  *     under the policy's current generation, and the set of those it denies), so that one script
  *     checks the generation and records a verdict atomically. The list of policy names lives alone.
  * docs/configuration.md ("Redis layout") explains the trade-off.
  */
-import type { Digest } from '../content/digest.js';
-import { tagName, type ImageRef, type TagRef } from '../oci/reference.js';
+import { isDigest, type Digest } from '../content/digest.js';
+import {
+  parseImageName,
+  tagName,
+  type ImageRef,
+  type RepositoryName,
+  type TagRef,
+} from '../oci/reference.js';
 
-/** Bumped when the meaning of stored values changes; old keys are then simply not read. */
-export const STORE_SCHEMA_VERSION = 1;
+/** What a key holds between `marker` (ending in `{`) and the closing brace, and what follows it. */
+function braced(key: string, marker: string): { inside: string; after: string } | undefined {
+  if (!key.startsWith(marker)) return undefined;
+  const close = key.indexOf('}', marker.length);
+  return close < 0 ? undefined : { inside: key.slice(marker.length, close), after: key.slice(close + 1) };
+}
+
+/**
+ * The namespace of every key (`<prefix>:v1`). It stays: what stored values mean is versioned by
+ * the store schema (store-schema.ts), and a change of meaning is a migration, never a new namespace
+ * that would leave the old keys unread.
+ */
+export const KEY_NAMESPACE = 'v1';
 
 export class StoreKeys {
   readonly root: string;
-  constructor(prefix: string) {
-    this.root = `${prefix}:v${STORE_SCHEMA_VERSION}`;
+  constructor(readonly prefix: string) {
+    this.root = `${prefix}:${KEY_NAMESPACE}`;
+  }
+  /** Hash: the store's schema version and the migrations applied (store-schema.ts). */
+  meta(): string {
+    return `${this.prefix}:meta:{meta}`;
+  }
+  /** String: who is migrating the store now (a lock with a deadline). */
+  migrationLock(): string {
+    return `${this.prefix}:meta:{meta}:lock`;
   }
   /** Hash: the result for one manifest digest (recipe, index roll-up, no-profile, not-guix). */
   result(digest: Digest): string {
@@ -83,6 +114,59 @@ export class StoreKeys {
   /** Sorted set: the image names that generation of the policy denies, scored by when first denied (ms). */
   policyDenied(name: string, generation: number): string {
     return `${this.root}:policy:{policy:${name}}:g${generation}:denied`;
+  }
+  /** Set: the registries the store knows images or tags of. */
+  registries(): string {
+    return `${this.root}:registries:{registries}`;
+  }
+  /** Set: the repositories of a registry the store knows images or tags of. */
+  repositories(registry: string): string {
+    return `${this.root}:repos:{${registry}}`;
+  }
+  /** Set: the digests a repository has image records of. */
+  repositoryImages(repo: RepositoryName): string {
+    return `${this.root}:repo-images:{${repo.registry}/${repo.repository}}`;
+  }
+  /** Set: the tags of a repository the store has recorded (now or in their history). */
+  repositoryTags(repo: RepositoryName): string {
+    return `${this.root}:repo-tags:{${repo.registry}/${repo.repository}}`;
+  }
+  /** String: the worker scanning a digest now (a lock with a deadline), same slot as its result. */
+  scanning(digest: Digest): string {
+    return `${this.root}:scanning:{${digest}}`;
+  }
+  /** Hash: a registry's backfill: its state, cursor and totals. */
+  backfill(registry: string): string {
+    return `${this.root}:backfill:{backfill:${registry}}`;
+  }
+  /** Hash: repository -> what the backfill found there (JSON), same slot as the backfill. */
+  backfillRepositories(registry: string): string {
+    return `${this.root}:backfill:{backfill:${registry}}:repos`;
+  }
+  /** The image an `image` key names (keys found by SCAN), or undefined. */
+  parseImageKey(key: string): ImageRef | undefined {
+    const b = braced(key, `${this.root}:image:{`);
+    if (!b?.after.startsWith(':')) return undefined;
+    return parseImageName(`${b.after.slice(1)}@${b.inside}`);
+  }
+  /** The tag a `tag` key (or its history) names, or undefined. */
+  parseTagKey(key: string): { ref: TagRef; history: boolean } | undefined {
+    const b = braced(key, `${this.root}:tag:{`);
+    if (!b || (b.after !== '' && b.after !== ':history')) return undefined;
+    const slash = b.inside.indexOf('/');
+    const colon = b.inside.lastIndexOf(':');
+    if (slash <= 0 || colon < slash) return undefined;
+    const ref = {
+      registry: b.inside.slice(0, slash),
+      repository: b.inside.slice(slash + 1, colon),
+      tag: b.inside.slice(colon + 1),
+    };
+    return { ref, history: b.after === ':history' };
+  }
+  /** The digest a `result` key is for, or undefined. */
+  parseResultKey(key: string): Digest | undefined {
+    const b = braced(key, `${this.root}:result:{`);
+    return b && b.after === '' && isDigest(b.inside) ? b.inside : undefined;
   }
   /** String: a layer's summary (JSON), the layer cache. */
   layer(digest: Digest): string {

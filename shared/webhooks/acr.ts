@@ -1,9 +1,10 @@
 /**
  * Azure Container Registry, two ways in:
  *   - the ACR webhook: one object `{id, action:"push", target:{mediaType, digest, repository, tag},
- *     request:{host}}` (actions delete, chart_*, quarantine and `ping` are ignored);
+ *     request:{host}}`; `delete` (a manifest `{repository, digest}`, a repository `{repository}`)
+ *     marks images deleted; chart_*, quarantine and `ping` are ignored;
  *   - Event Grid (Event Grid schema): an array of events; `Microsoft.ContainerRegistry.ImagePushed`
- *     carries the same object as `data`. `Microsoft.EventGrid.SubscriptionValidationEvent` is the
+ *     and `...ImageDeleted` carry the same object as `data`. `Microsoft.EventGrid.SubscriptionValidationEvent` is the
  *     subscription handshake, answered synchronously with `{"validationResponse": <validationCode>}`
  *     (`validationUrl` is never fetched). Events in the CloudEvents 1.0 schema (`type` instead of
  *     `eventType`) are read too, but that schema's OPTIONS handshake is not served.
@@ -18,6 +19,7 @@ import { isImageManifestMediaType, isIndexMediaType } from '../content/media-typ
 import type { ParsedDelivery, WebhookSender } from './sender.js';
 import {
   authorizationSecret,
+  checkedDelete,
   checkedPush,
   hostOf,
   isObj,
@@ -27,15 +29,37 @@ import {
 } from './sender-helpers.js';
 
 export const IMAGE_PUSHED = 'Microsoft.ContainerRegistry.ImagePushed';
+export const IMAGE_DELETED = 'Microsoft.ContainerRegistry.ImageDeleted';
 export const SUBSCRIPTION_VALIDATION = 'Microsoft.EventGrid.SubscriptionValidationEvent';
 
-/** One ACR event object (the webhook body, or an Event Grid event's `data`). */
-function parseAcrEvent(ev: unknown, eventId: string | undefined, out: ParsedDelivery): void {
+/**
+ * One ACR event object (the webhook body, or an Event Grid event's `data`); for Event Grid the
+ * event type says what happened (`forced`), whatever `data.action` says.
+ */
+function parseAcrEvent(
+  ev: unknown,
+  eventId: string | undefined,
+  out: ParsedDelivery,
+  forced?: 'push' | 'delete',
+): void {
   if (!isObj(ev) || !isObj(ev.target)) {
     out.ignored.push({ action: 'unknown', reason: 'malformed event' });
     return;
   }
-  const action = (str(ev.action) ?? 'unknown').slice(0, 100);
+  const action = forced ?? (str(ev.action) ?? 'unknown').slice(0, 100);
+  if (action === 'delete') {
+    const t = ev.target;
+    const d = checkedDelete({
+      repository: str(t.repository),
+      digest: str(t.digest),
+      tag: str(t.tag),
+      host: isObj(ev.request) ? hostOf(str(ev.request.host)) : undefined,
+      eventId: eventId ?? str(ev.id),
+    });
+    if (typeof d === 'string') out.ignored.push({ action, reason: d });
+    else (out.deletes ??= []).push(d);
+    return;
+  }
   if (action !== 'push') {
     out.ignored.push({ action, reason: `${action} events are not scanned` });
     return;
@@ -73,11 +97,11 @@ function parseGridEvent(ev: unknown, out: ParsedDelivery): void {
     else out.ignored.push({ action: type, reason: 'validation event without a usable validationCode' });
     return;
   }
-  if (type !== IMAGE_PUSHED) {
+  if (type !== IMAGE_PUSHED && type !== IMAGE_DELETED) {
     out.ignored.push({ action: type, reason: `${type} events are not scanned` });
     return;
   }
-  parseAcrEvent(ev.data, str(ev.id), out);
+  parseAcrEvent(ev.data, str(ev.id), out, type === IMAGE_DELETED ? 'delete' : 'push');
 }
 
 export function parseAcr(body: unknown): ParsedDelivery {

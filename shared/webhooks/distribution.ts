@@ -2,8 +2,11 @@
  * The CNCF distribution notification envelope (registry 2.8 / 3.x, GitLab's registry):
  * `{"events":[{action, target:{mediaType, digest, repository, tag?}, request:{host}}]}`.
  * The sender authenticates with the static `Authorization: Bearer <secret>` header configured in
- * the registry's `notifications.endpoints[].headers`. Only manifest pushes count; `target.url` and
- * `request.host` are never fetched (the host only selects among configured registries).
+ * the registry's `notifications.endpoints[].headers`. Manifest pushes are scanned; deletions are
+ * read (distribution's notifications bridge: a manifest `{repository, digest}`, a tag
+ * `{repository, tag}`, a repository `{repository}`; a blob's deletion looks like a manifest's and
+ * names no image the store has, so it changes nothing). `target.url` and `request.host` are never
+ * fetched (the host only selects among configured registries).
  * Every event carries an `id` (a UUID) that the registry keeps when it retries an envelope: the
  * delivery id is made of them, so a redelivered envelope is acknowledged and not queued again.
  */
@@ -12,7 +15,7 @@ import { RecipeError } from '../errors.js';
 import { isDigest } from '../content/digest.js';
 import { isImageManifestMediaType, isIndexMediaType } from '../content/media-types.js';
 import { bearerToken, matchSecret } from '../secret-compare.js';
-import { checkedPush } from './sender-helpers.js';
+import { checkedDelete, checkedPush } from './sender-helpers.js';
 import type { ParsedDelivery, WebhookSender } from './sender.js';
 
 type Obj = Record<string, unknown>;
@@ -27,7 +30,7 @@ export function parseDistributionEnvelope(body: unknown): ParsedDelivery {
     throw new RecipeError('parse-error', 'not a distribution notification envelope (no "events" array)');
   if (body.events.length > MAX_EVENTS)
     throw new RecipeError('size-limit', `more than ${MAX_EVENTS} events in one envelope`);
-  const out: ParsedDelivery = { pushes: [], ignored: [] };
+  const out: ParsedDelivery = { pushes: [], deletes: [], ignored: [] };
   for (const ev of body.events as unknown[]) {
     if (!isObj(ev) || !isObj(ev.target)) {
       out.ignored.push({ action: 'unknown', reason: 'malformed event' });
@@ -36,6 +39,18 @@ export function parseDistributionEnvelope(body: unknown): ParsedDelivery {
     const action = str(ev.action) ?? 'unknown';
     const t = ev.target;
     const mediaType = str(t.mediaType) ?? '';
+    if (action === 'delete') {
+      const d = checkedDelete({
+        repository: str(t.repository),
+        digest: str(t.digest),
+        tag: str(t.tag),
+        host: isObj(ev.request) ? str(ev.request.host) : undefined,
+        eventId: str(ev.id),
+      });
+      if (typeof d === 'string') out.ignored.push({ action, reason: d });
+      else out.deletes!.push(d);
+      continue;
+    }
     if (action !== 'push') {
       out.ignored.push({ action, reason: `${action} events are not scanned` });
       continue;

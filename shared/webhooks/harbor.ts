@@ -9,12 +9,15 @@
  * of `resource_url` only selects among configured registries; it is never fetched. Delivery ids for
  * dedupe: the CloudEvents `id`; the Default format has none, so the hash of the exact bytes (Harbor
  * retries resend them unchanged, and `occur_at` tells a later push apart).
+ * Deletions: `DELETE_ARTIFACT` / `harbor.artifact.deleted` carry the same event data; each resource's
+ * digest is the artifact deleted, with all its tags (its `tag` is only the first of them).
  */
 import { createHash } from 'node:crypto';
 import { RecipeError } from '../errors.js';
 import type { ParsedDelivery, WebhookSender } from './sender.js';
 import {
   authorizationSecret,
+  checkedDelete,
   checkedPush,
   hostOf,
   isDigestTag,
@@ -24,9 +27,16 @@ import {
 } from './sender-helpers.js';
 
 const PUSH_TYPES = new Set(['PUSH_ARTIFACT', 'harbor.artifact.pushed']);
+const DELETE_TYPES = new Set(['DELETE_ARTIFACT', 'harbor.artifact.deleted']);
 
-/** Harbor's event data (`event_data` of Default, `data` of CloudEvents) as pushes. */
-function parseEventData(type: string, data: unknown, eventId: string | undefined, out: ParsedDelivery): void {
+/** Harbor's event data (`event_data` of Default, `data` of CloudEvents) as pushes or deletions. */
+function parseEventData(
+  type: string,
+  data: unknown,
+  eventId: string | undefined,
+  out: ParsedDelivery,
+  deleted: boolean,
+): void {
   if (!isObj(data) || !Array.isArray(data.resources)) {
     out.ignored.push({ action: type, reason: 'push event without resources' });
     return;
@@ -43,6 +53,19 @@ function parseEventData(type: string, data: unknown, eventId: string | undefined
       continue;
     }
     const rawTag = str(res.tag);
+    if (deleted) {
+      const d = str(res.digest)
+        ? checkedDelete({
+            repository: fullName,
+            digest: str(res.digest),
+            host: hostOf(str(res.resource_url)),
+            eventId,
+          })
+        : 'artifact deletion without a digest';
+      if (typeof d === 'string') out.ignored.push({ action: type, reason: d });
+      else (out.deletes ??= []).push(d);
+      continue;
+    }
     const push = checkedPush({
       repository: fullName,
       digest: str(res.digest),
@@ -61,12 +84,13 @@ export function parseHarbor(body: unknown): ParsedDelivery {
   const out: ParsedDelivery = { pushes: [], ignored: [] };
   const cloudEvent = typeof body.specversion === 'string';
   const type = body.type.slice(0, 100);
-  if (!PUSH_TYPES.has(type)) {
+  const deleted = DELETE_TYPES.has(type);
+  if (!PUSH_TYPES.has(type) && !deleted) {
     out.ignored.push({ action: type, reason: `${type} events are not scanned` });
     return out;
   }
   const data = cloudEvent ? body.data : body.event_data;
-  parseEventData(type, data, cloudEvent ? str(body.id) : undefined, out);
+  parseEventData(type, data, cloudEvent ? str(body.id) : undefined, out, deleted);
   return out;
 }
 

@@ -7,7 +7,7 @@ import { createHmac } from 'node:crypto';
 import { isDigest, type Digest } from '../content/digest.js';
 import { checkRepositoryPath } from '../oci/reference.js';
 import { bearerToken, matchSecret } from '../secret-compare.js';
-import type { SenderPush, WebhookRequest } from './sender.js';
+import type { SenderDelete, SenderPush, WebhookRequest } from './sender.js';
 
 export type Obj = Record<string, unknown>;
 export const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -70,6 +70,35 @@ export function hostOf(refOrUrl: string | undefined): string | undefined {
   const host = s.split('/')[0] ?? '';
   if (host === '' || host.length > 255 || !/^[A-Za-z0-9.\-:[\]]+$/.test(host)) return undefined;
   return host.toLowerCase();
+}
+
+/**
+ * A deletion when the repository (and the digest or tag, when given) pass the OCI grammars, else
+ * the reason it does not. With a digest the tag is left out: the manifest goes, with every tag.
+ */
+export function checkedDelete(p: {
+  repository: string | undefined;
+  tag?: string | undefined;
+  digest?: string | undefined;
+  host?: string | undefined;
+  eventId?: string | undefined;
+}): SenderDelete | string {
+  const { repository } = p;
+  if (repository === undefined || repository === '') return 'no repository';
+  const tag = p.tag === undefined || p.tag === '' ? undefined : p.tag;
+  const digest = p.digest === undefined || p.digest === '' ? undefined : p.digest;
+  if (digest !== undefined && !isDigest(digest)) return 'malformed digest';
+  try {
+    checkRepositoryPath(repository, digest === undefined ? tag : undefined);
+  } catch {
+    return 'malformed repository or tag';
+  }
+  const d: SenderDelete = { repository };
+  if (digest !== undefined) d.digest = digest;
+  else if (tag !== undefined) d.tag = tag;
+  if (p.host) d.host = p.host;
+  if (p.eventId) d.eventId = p.eventId.slice(0, 200);
+  return d;
 }
 
 /**

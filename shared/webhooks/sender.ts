@@ -4,6 +4,7 @@
  * the same way for all: registry choice, submission, counting, answering.
  */
 import type { IncomingHttpHeaders } from 'node:http';
+import type { Digest } from '../content/digest.js';
 import type { Reference } from '../oci/reference.js';
 
 /** What a sender's authentication may look at. */
@@ -26,9 +27,24 @@ export interface SenderPush extends Omit<Reference, 'registry'> {
   eventId?: string;
 }
 
+/**
+ * One announced deletion, like a push without its registry: a manifest (`digest`), a tag (`tag`
+ * alone), or, with neither, the whole repository.
+ */
+export interface SenderDelete {
+  repository: string;
+  digest?: Digest;
+  tag?: string;
+  /** The registry host the event names (untrusted: only compared with configured registries). */
+  host?: string;
+  eventId?: string;
+}
+
 export interface ParsedDelivery {
   pushes: SenderPush[];
-  /** Events acknowledged and dropped (pulls, blobs, deletes, malformed), with why. */
+  /** Deletions announced (by the senders that send them: distribution, GitLab, Harbor, ACR). */
+  deletes?: SenderDelete[];
+  /** Events acknowledged and dropped (pulls, blobs, malformed...), with why. */
   ignored: { action: string; reason: string }[];
   /**
    * A body the sender requires as the answer, instead of the usual reply (Event Grid's subscription

@@ -1,5 +1,6 @@
 // The service in-process for tests: the Fastify app (inject(), no socket) and, unless told not to,
-// a real scanner worker on the same configuration, both with logs silent or sent to a stream.
+// the workers a worker process runs on the same configuration (the scanner and the registry-walk
+// worker), with logs silent or sent to a stream.
 import type { Writable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
@@ -9,9 +10,11 @@ import { scanImage } from '../../shared/scan/scan-image.js';
 import { buildApp } from '../../services/api/app.js';
 import { basePinoOptions, loggerOptions } from '../../services/api/logger.js';
 import { startScannerWorker, type ScannerWorker } from '../../workers/scanner/scanner-worker.js';
+import { startWalkWorker } from '../../workers/walks/walk-worker.js';
 
 export interface InProcessService {
   app: FastifyInstance;
+  /** The scanner's BullMQ worker; `close` stops the walk worker too. */
   worker: ScannerWorker | undefined;
 }
 
@@ -23,16 +26,25 @@ export async function startInProcessService(
     ? { logger: { ...(loggerOptions(config) as Record<string, unknown>), stream: opts.logStream } }
     : { logger: false as const };
   const app = await buildApp({ config, registries: createRegistryAccess(config) }, logger);
-  const worker =
-    opts.worker === false
-      ? undefined
-      : await startScannerWorker({
-          config,
-          registries: createRegistryAccess(config),
-          scan: scanImage,
-          logger: opts.logStream
-            ? pino({ ...basePinoOptions(config), level: 'trace' }, opts.logStream)
-            : pino({ level: 'silent' }),
-        });
-  return { app, worker };
+  if (opts.worker === false) return { app, worker: undefined };
+  const workerLogger = opts.logStream
+    ? pino({ ...basePinoOptions(config), level: 'trace' }, opts.logStream)
+    : pino({ level: 'silent' });
+  const registries = createRegistryAccess(config);
+  const scanner = await startScannerWorker({ config, registries, scan: scanImage, logger: workerLogger });
+  const walks = await startWalkWorker({
+    config,
+    registries: createRegistryAccess(config),
+    logger: workerLogger,
+  });
+  return {
+    app,
+    worker: {
+      worker: scanner.worker,
+      async close(graceMs?: number) {
+        await walks.close(graceMs);
+        await scanner.close(graceMs);
+      },
+    },
+  };
 }

@@ -58,7 +58,7 @@ void describe('POST /v1/webhooks/acr and /v1/webhooks/gitlab', () => {
     assert.equal(await env.scans('team/eg-app', pushed.digest), 1);
   });
 
-  void it('acr: wrong or missing secret 401; unconfigured request.host fetches nothing; deletes ignored', async () => {
+  void it('acr: wrong or missing secret 401; unconfigured request.host fetches nothing; a delete recorded', async () => {
     const d = `sha256:${'7'.repeat(64)}`;
     for (const headers of [{}, { authorization: 'Bearer nope' }] as Record<string, string>[]) {
       const res = await post(
@@ -93,7 +93,7 @@ void describe('POST /v1/webhooks/acr and /v1/webhooks/gitlab', () => {
         headers: bearer,
       },
     );
-    assert.deepEqual(del.json(), { queued: [], ignored: 1, unconfigured: 0 });
+    assert.deepEqual(del.json(), { queued: [], ignored: 0, unconfigured: 0, deleted: 1 });
   });
 
   void it('gitlab: the distribution envelope on its own route: stored byte-identical', async () => {

@@ -105,13 +105,9 @@ void describe('harbor: parse', () => {
     );
   });
 
-  void it('non-push events are acknowledged and ignored', () => {
+  void it('events other than pushes and deletions are acknowledged and ignored', () => {
     for (const body of [
       harborDefault({ host: 'h', repository: 'team/app', tag: 'a', digest: SAMPLE_DIGEST }, 'PULL_ARTIFACT'),
-      harborDefault(
-        { host: 'h', repository: 'team/app', tag: 'a', digest: SAMPLE_DIGEST },
-        'DELETE_ARTIFACT',
-      ),
       harborCloudEvent(
         { host: 'h', repository: 'team/app', tag: 'a', digest: SAMPLE_DIGEST },
         'x',
@@ -390,10 +386,9 @@ void describe('acr: parse', () => {
     ]);
   });
 
-  void it('webhook: delete, ping, chart pushes and non-image media types are ignored', () => {
+  void it('webhook: ping, chart pushes and non-image media types are ignored', () => {
     const base = { host: 'a.azurecr.io', repository: 'team/app', tag: 'v', digest: SAMPLE_DIGEST };
     for (const body of [
-      acrPush(base, 'i', 'delete'),
       acrPush(base, 'i', 'ping'),
       acrPush(base, 'i', 'chart_push'),
       acrPush({ ...base, mediaType: 'application/vnd.cncf.helm.config.v1+json' }),
@@ -404,7 +399,7 @@ void describe('acr: parse', () => {
     }
   });
 
-  void it('Event Grid: an array of ImagePushed events, others ignored', () => {
+  void it('Event Grid: an array of ImagePushed and ImageDeleted events, others ignored', () => {
     const d = parseAcr([
       eventGridPushed(
         { host: 'acmeprod.azurecr.io', repository: 'team/app', tag: 'a', digest: SAMPLE_DIGEST },
@@ -424,7 +419,9 @@ void describe('acr: parse', () => {
         ['team/other', undefined, D2, 'eg-2', 'acmeprod.azurecr.io'],
       ],
     );
-    assert.equal(d.ignored.length, 2);
+    // The event type decides: an ImageDeleted event is a deletion whatever its data's action says.
+    assert.deepEqual(d.deletes, [{ repository: 'team/app', digest: D2, host: 'x', eventId: 'eg-3' }]);
+    assert.equal(d.ignored.length, 1);
     assert.equal(d.reply, undefined);
   });
 

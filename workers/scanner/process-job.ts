@@ -2,8 +2,14 @@
  * The scan processor's whole job: take a job, build the ImageSource from configuration, call
  * scanImage, write the result with one store call, and map failures once (shared/queue/job-errors).
  * A `resolve` job turns a tag into a digest and adds that digest's scan job.
+ *
+ * A digest is scanned by one worker at a time (the store's scan claim): a job for another
+ * repository holding the same digest, arriving meanwhile, goes back to the queue delayed (holding
+ * no worker slot) and, when it runs again, reuses the stored result. So a digest pushed to many
+ * repositories at once (a backfill, a mirror) is read once.
  */
-import { WaitingError, type Job, type Queue, type Worker } from 'bullmq';
+import { randomUUID } from 'node:crypto';
+import { DelayedError, WaitingError, type Job, type Queue, type Worker } from 'bullmq';
 import type { Logger } from 'pino';
 import type { Config } from '../../shared/config/config-schema.js';
 import type { RegistryAccess } from '../../shared/config/registry-access.js';
@@ -70,6 +76,9 @@ export const recordedFailures = new WeakSet<Error>();
 /** The reason the worker gives BullMQ's cancellation when it shuts down. */
 export const SHUTDOWN = 'shutdown';
 
+/** How long a job whose digest another worker is scanning waits before it looks again. */
+export const CLAIM_WAIT_MS = 1000;
+
 /** One signal for a job: BullMQ's (cancel), the worker's (shutdown) and the job deadline. */
 function jobSignal(config: Config, ...signals: (AbortSignal | undefined)[]): AbortSignal {
   return AbortSignal.any([
@@ -95,12 +104,13 @@ export function createProcessor(deps: ProcessorDeps, getWorker: () => Pick<Worke
       const out =
         data.kind === 'resolve'
           ? await resolveJob(deps, requests, data, signal)
-          : await scanJob(deps, requests, data, signal, log);
+          : await scanJob(deps, requests, data, signal, log, waitForClaim(job, token));
       log.info({ ...out, ms: Date.now() - started }, 'scan job done');
       deps.metrics?.scanFinished(out.outcome);
       deps.metrics?.stage('total', (Date.now() - started) / 1000);
       return out;
     } catch (err) {
+      if (err instanceof DelayedError) throw err;
       // Aborted because this worker shuts down (scanner-worker.ts cancels with reason 'shutdown'):
       // the job goes back to waiting, using up no attempt, for another (or the next) worker.
       if (bullSignal?.aborted && bullSignal.reason === SHUTDOWN && token !== undefined) {
@@ -146,18 +156,33 @@ export function createProcessor(deps: ProcessorDeps, getWorker: () => Pick<Worke
   };
 }
 
+/**
+ * What a job does when another worker holds its digest's scan claim: back to the queue, delayed
+ * (throws DelayedError). Undefined without a token (the job cannot be moved): it scans unclaimed.
+ */
+type ClaimWait = (() => Promise<never>) | undefined;
+
+function waitForClaim(job: Job<JobData>, token: string | undefined): ClaimWait {
+  if (token === undefined) return undefined;
+  return async () => {
+    await job.moveToDelayed(Date.now() + CLAIM_WAIT_MS, token);
+    throw new DelayedError();
+  };
+}
+
 async function scanJob(
   deps: ProcessorDeps,
   requests: ScanRequests,
   data: ScanJobData,
   signal: AbortSignal,
   log: Logger,
+  wait: ClaimWait,
 ): Promise<JobOutcome> {
   const img = { registry: data.registry, repository: data.repository, digest: data.digest };
   await deps.store.markRunning(img, { signal });
   const beat = heartbeat(deps, img, log);
   try {
-    return await scanRunning(deps, requests, data, img, signal, log);
+    return await scanRunning(deps, requests, data, img, signal, log, wait);
   } finally {
     clearInterval(beat);
   }
@@ -185,11 +210,66 @@ async function scanRunning(
   img: ImageRef,
   signal: AbortSignal,
   log: Logger,
+  wait: ClaimWait,
 ): Promise<JobOutcome> {
   const name = imageName(img);
   if (data.tag !== undefined) await followTag(requests, data, data.tag, signal, log);
 
   if (!data.force) {
+    const reused = await deps.store.reuseResult(img, { signal });
+    if (reused) {
+      await rejudge(deps, img, log);
+      return { image: name, outcome: 'reused', kind: reused.kind };
+    }
+  }
+  const claim = await claimDigest(deps, img, signal, wait, log);
+  try {
+    return await scanClaimed(deps, img, data, signal, log);
+  } finally {
+    await claim?.release();
+  }
+}
+
+/** The scan claim of the image's digest, held (and renewed) until `release`; see the module comment. */
+async function claimDigest(
+  deps: ProcessorDeps,
+  img: ImageRef,
+  signal: AbortSignal,
+  wait: ClaimWait,
+  log: Logger,
+): Promise<{ release(): Promise<void> } | undefined> {
+  if (wait === undefined) return undefined;
+  const owner = randomUUID();
+  const ttl = deps.config.worker.lockDurationMs;
+  if (!(await deps.store.claimScan(img.digest, owner, ttl, { signal }))) {
+    log.debug({ digest: img.digest }, 'another worker is scanning this digest: waiting for its result');
+    await deps.store.markRequeued(img);
+    return wait();
+  }
+  const renew = setInterval(
+    () => {
+      void deps.store.renewScan(img.digest, owner, ttl).catch(() => {});
+    },
+    Math.max(100, Math.floor(ttl / 3)),
+  );
+  return {
+    async release() {
+      clearInterval(renew);
+      await deps.store.releaseScan(img.digest, owner).catch(() => {});
+    },
+  };
+}
+
+async function scanClaimed(
+  deps: ProcessorDeps,
+  img: ImageRef,
+  data: ScanJobData,
+  signal: AbortSignal,
+  log: Logger,
+): Promise<JobOutcome> {
+  const name = imageName(img);
+  if (!data.force) {
+    // Another worker may have stored it between our first look and the claim.
     const reused = await deps.store.reuseResult(img, { signal });
     if (reused) {
       await rejudge(deps, img, log);

@@ -10,6 +10,7 @@ import { MemorySampleStore, MetricsRegistry, renderFamilies } from '../../../sha
 import { RedisSampleStore } from '../../../shared/metrics/redis-sample-store.js';
 import { scanMetricDefinitions } from '../../../shared/metrics/scan-metrics.js';
 import { recordPolicyGauges } from '../../../shared/metrics/policy-metrics.js';
+import { recordBackfillGauges, walkMetricDefinitions } from '../../../shared/metrics/walk-metrics.js';
 import { SCAN_STATES } from '../../../shared/store/recipe-store.js';
 import { PROBLEM_CONTENT_TYPE } from '../problem.js';
 import { withDeadline } from '../../../shared/store/deadline.js';
@@ -48,7 +49,10 @@ export default fp(
       labels: ['code', 'status'],
     });
     const workerSamples = new RedisSampleStore(app.redis, { prefix: app.config.redis.keyPrefix });
-    const workerDefs = scanMetricDefinitions(new MemorySampleStore());
+    const workerDefs = [
+      ...scanMetricDefinitions(new MemorySampleStore()),
+      ...walkMetricDefinitions(new MemorySampleStore()),
+    ];
 
     app.addHook('onSend', async (_req, reply, payload) => {
       const ct = String(reply.getHeader('content-type') ?? '');
@@ -123,6 +127,15 @@ export default fp(
             (await withDeadline(app.store.findByState(s, { limit: 1 }), ms, 'store')).total,
           );
         await withDeadline(recordPolicyGauges(r, app.verdictIndex), ms, 'store');
+        const backfills = await withDeadline(
+          Promise.all(app.config.registries.map((reg) => app.backfills.status(reg.host))),
+          ms,
+          'store',
+        );
+        recordBackfillGauges(
+          r,
+          backfills.flatMap((s) => (s ? [s] : [])),
+        );
         up.set({ dependency: 'redis' }, 1);
       } catch (err) {
         app.log.warn({ err: (err as Error).message }, 'metrics: could not read the queue or the store');
@@ -142,5 +155,5 @@ export default fp(
       render: async () => (await registry.render()) + (await scrape()),
     });
   },
-  { name: 'metrics', fastify: '5.x', dependencies: ['services'] },
+  { name: 'metrics', fastify: '5.x', dependencies: ['services', 'walks'] },
 );

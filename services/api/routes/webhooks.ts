@@ -1,8 +1,10 @@
 /**
  * POST /v1/webhooks/<sender>, one route per sender of shared/webhooks/senders.ts: authenticate the
  * sender, turn its body into pushes, pick each push's registry from configuration, submit one job
- * per manifest (a resolve job when only a tag is known), answer 202 once queued. Everything else is
- * acknowledged with 200 so that senders that retry non-2xx forever (distribution) do not block.
+ * per manifest (a resolve job when only a tag is known), answer 202 once queued. Deletions (from the
+ * senders that announce them) are recorded in the store: the image marked deleted, its tags dropped,
+ * its recipe kept. Everything else is acknowledged with 200 so that senders that retry non-2xx
+ * forever (distribution) do not block.
  * 401: bad secret (counted against the client's address; past its budget 429: auth-failure-limit.ts);
  * 413: body too large; 415: not JSON; 503: Redis unreachable (the sender retries, nothing is lost).
  */
@@ -14,7 +16,7 @@ import { chooseRegistry, senderSecrets } from '../../../shared/config/webhook-ro
 import { RecipeError } from '../../../shared/errors.js';
 import type { Submitted } from '../../../shared/queue/scan-requests.js';
 import { SENDERS, type KnownSender } from '../../../shared/webhooks/senders.js';
-import type { ParsedDelivery, WebhookRequest } from '../../../shared/webhooks/sender.js';
+import type { ParsedDelivery, SenderPush, WebhookRequest } from '../../../shared/webhooks/sender.js';
 import { problemResponses } from '../schemas/common.js';
 import { ValidationReplySchema, WebhookQuery, WebhookReplySchema } from '../schemas/webhooks.js';
 
@@ -78,14 +80,18 @@ export default async function webhookRoutes(fastify: FastifyInstance): Promise<v
           return reply.code(200).send({ queued: [], ignored, unconfigured: 0, duplicateDelivery: true });
         }
         const out = await submitPushes(app, req, sender, delivery, bound);
+        const deleted = await recordDeletions(app, req, sender, delivery, bound);
         if (id !== undefined)
           // The work is queued; if this fails a redelivery only finds its jobs already there.
           await app.deliveries.remember(seenBefore).catch((err: unknown) => {
             req.log.warn({ err, sender: sender.name }, 'could not remember the webhook delivery id');
           });
-        return reply
-          .code(out.queued.length > 0 ? 202 : 200)
-          .send({ ...out, ignored: delivery.ignored.length });
+        return reply.code(out.queued.length > 0 ? 202 : 200).send({
+          queued: out.queued,
+          ignored: delivery.ignored.length,
+          unconfigured: out.unconfigured + deleted.unconfigured,
+          ...(deleted.recorded > 0 ? { deleted: deleted.recorded } : {}),
+        });
       },
     );
   }
@@ -137,6 +143,76 @@ function jsonBody(app: FastifyInstance, req: FastifyRequest, sender: KnownSender
   }
 }
 
+/** The configured registry an event is about (webhook-routing.ts), or undefined (counted, logged). */
+function eventRegistry(
+  app: FastifyInstance,
+  req: FastifyRequest<{ Querystring: { registry?: string } }>,
+  sender: KnownSender,
+  event: Pick<SenderPush, 'repository' | 'host'>,
+  bound: RegistryConfig | undefined,
+): RegistryConfig | undefined {
+  const registry = chooseRegistry(app.config, {
+    ...(req.query.registry !== undefined ? { queryRegistry: req.query.registry } : {}),
+    ...(bound ? { bound } : {}),
+    ...(sender.ownRegistry !== undefined ? { ownRegistry: sender.ownRegistry } : {}),
+    ...(event.host !== undefined ? { eventHost: event.host } : {}),
+  });
+  if (!registry) {
+    app.webhookCounters.add(sender.name, 'unconfigured');
+    req.log.warn(
+      {
+        sender: sender.name,
+        repository: event.repository,
+        host: event.host?.slice(0, 255),
+        registryParam: req.query.registry?.slice(0, 255),
+      },
+      'webhook event names no configured registry: acknowledged, not fetched',
+    );
+  }
+  return registry;
+}
+
+/** Record every deletion whose registry the configuration knows (the store's one path for them). */
+async function recordDeletions(
+  app: FastifyInstance,
+  req: FastifyRequest<{ Querystring: { registry?: string } }>,
+  sender: KnownSender,
+  delivery: ParsedDelivery,
+  bound: RegistryConfig | undefined,
+): Promise<{ recorded: number; unconfigured: number }> {
+  let recorded = 0;
+  let unconfigured = 0;
+  for (const d of delivery.deletes ?? []) {
+    const registry = eventRegistry(app, req, sender, d, bound);
+    if (!registry) {
+      unconfigured++;
+      continue;
+    }
+    const r = await app.store.recordDeletion({
+      registry: registry.host,
+      repository: d.repository,
+      ...(d.digest !== undefined ? { digest: d.digest } : {}),
+      ...(d.tag !== undefined ? { tag: d.tag } : {}),
+    });
+    recorded++;
+    app.webhookCounters.add(sender.name, 'deleted');
+    req.log.info(
+      {
+        sender: sender.name,
+        registry: registry.host,
+        repository: d.repository,
+        digest: d.digest,
+        tag: d.tag,
+        what: r.what,
+        known: r.known,
+        eventId: d.eventId,
+      },
+      'deletion recorded',
+    );
+  }
+  return { recorded, unconfigured };
+}
+
 /** Submit every push whose registry the configuration knows; the others are counted, never fetched. */
 async function submitPushes(
   app: FastifyInstance,
@@ -148,24 +224,9 @@ async function submitPushes(
   const queued: QueuedItem[] = [];
   let unconfigured = 0;
   for (const push of delivery.pushes) {
-    const registry = chooseRegistry(app.config, {
-      ...(req.query.registry !== undefined ? { queryRegistry: req.query.registry } : {}),
-      ...(bound ? { bound } : {}),
-      ...(sender.ownRegistry !== undefined ? { ownRegistry: sender.ownRegistry } : {}),
-      ...(push.host !== undefined ? { eventHost: push.host } : {}),
-    });
+    const registry = eventRegistry(app, req, sender, push, bound);
     if (!registry) {
       unconfigured++;
-      app.webhookCounters.add(sender.name, 'unconfigured');
-      req.log.warn(
-        {
-          sender: sender.name,
-          repository: push.repository,
-          host: push.host?.slice(0, 255),
-          registryParam: req.query.registry?.slice(0, 255),
-        },
-        'webhook event names no configured registry: acknowledged, not fetched',
-      );
       continue;
     }
     const ref = {

@@ -28,6 +28,12 @@ export const ImageSummarySchema = Type.Object(
     kind: Type.Optional(Type.String()),
     error: Type.Optional(ScanErrorSchema),
     updatedAt: Type.Optional(Type.String()),
+    deleted: Type.Optional(
+      Type.Boolean({
+        description: 'The registry deleted the image (its recipe is kept; no tag points at it)',
+      }),
+    ),
+    deletedAt: Type.Optional(Type.String()),
     links: Type.Object({ recipe: Type.String(), scan: Type.String() }),
   },
   { title: 'ImageSummary', additionalProperties: false },

@@ -25,6 +25,10 @@ export const ScanStatusSchema = Type.Object({
   error: Type.Optional(ScanErrorSchema),
   attemptsMade: Type.Optional(Type.Integer()),
   scans: Type.Integer({ description: 'Completed scans of this image' }),
+  deleted: Type.Optional(
+    Type.Boolean({ description: 'The registry deleted the image (its recipe is kept; no tag points at it)' }),
+  ),
+  deletedAt: Type.Optional(Type.String()),
   createdAt: Type.String(),
   updatedAt: Type.String(),
   heartbeatAt: Type.Optional(

@@ -8,6 +8,8 @@ export const WebhookReplySchema = Type.Object(
     queued: Type.Array(Type.Object({ id: Type.String(), image: Type.String(), existed: Type.Boolean() })),
     ignored: Type.Integer(),
     unconfigured: Type.Integer(),
+    /** Deletions announced and recorded (images marked deleted, tags dropped). */
+    deleted: Type.Optional(Type.Integer()),
     /** True when this delivery id was queued before (a redelivery): nothing queued again. */
     duplicateDelivery: Type.Optional(Type.Boolean()),
   },

@@ -8,6 +8,8 @@ import { serveCommand } from './serve.js';
 import { workerCommand } from './worker.js';
 import { startCommand } from './start.js';
 import { gateCommand } from './gate.js';
+import { backfillCommand } from './backfill.js';
+import { exportCommand, importCommand } from './export.js';
 
 export const COMMANDS: readonly Command[] = [
   inspectCommand,
@@ -15,6 +17,9 @@ export const COMMANDS: readonly Command[] = [
   serveCommand,
   workerCommand,
   startCommand,
+  backfillCommand,
+  exportCommand,
+  importCommand,
 ];
 
 export function findCommand(name: string): Command | undefined {

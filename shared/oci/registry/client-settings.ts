@@ -24,6 +24,8 @@ export interface ClientSettings {
     errorBodyBytes: number;
     /** Largest token endpoint answer. */
     tokenBytes: number;
+    /** Largest page of a listing (catalog, tags) read. */
+    listBytes: number;
   };
   retries: {
     /** Attempts after the first, for 5xx, resets, timeouts, 429. */
@@ -56,7 +58,7 @@ export const DEFAULT_CLIENT_SETTINGS: ClientSettings = {
     requestMs: 60_000,
     blobMs: 30 * 60_000,
   },
-  limits: { manifestBytes: 4 * MiB, errorBodyBytes: 64 * KiB, tokenBytes: 64 * KiB },
+  limits: { manifestBytes: 4 * MiB, errorBodyBytes: 64 * KiB, tokenBytes: 64 * KiB, listBytes: 4 * MiB },
   retries: { max: 3, baseDelayMs: 250, maxDelayMs: 8_000, maxRetryAfterMs: 30_000 },
   maxRedirects: 5,
   connections: 8,

@@ -5,6 +5,7 @@
  *   manifests.ts       manifest GET / HEAD, the one media-type (schema 1) check
  *   blobs.ts           blob GET, whole or ranged
  *   ping.ts            GET /v2/
+ *   catalog.ts, tags.ts  the paged listings (listing.ts: Link pagination, capped pages)
  *   auth.ts            challenges, Basic, Bearer tokens; host-policy.ts, redact.ts, registry-error.ts
  *
  * Two kinds of calls:
@@ -27,6 +28,9 @@ import { resolveClientSettings, type ClientSettings, type ClientSettingsInput } 
 import type { HostPolicy } from './host-policy.js';
 import { getManifest, headManifest, manifestWhat } from './manifests.js';
 import { ping } from './ping.js';
+import { catalogPage } from './catalog.js';
+import type { ListPage, PageStart } from './listing.js';
+import { tagsPage } from './tags.js';
 import type { RegistryEndpoint } from './registry-endpoint.js';
 import { Transport } from './transport.js';
 
@@ -111,6 +115,16 @@ export class RegistryClient {
   /** A blob (or a range of it, already checked to lie inside it) as the registry sent it, not checked. */
   blobGetRaw(repo: RepositoryName, desc: Descriptor, opts: FetchOptions): Promise<RawBlob> {
     return getBlob(this.#t, repo, desc, opts);
+  }
+
+  /** One page of the registry's repositories (`/v2/_catalog`); see catalog.ts for refusals. */
+  catalogPage(registry: string, start: PageStart, opts: { signal: AbortSignal }): Promise<ListPage> {
+    return catalogPage(this.#t, registry, start, opts);
+  }
+
+  /** One page of a repository's tags (`/v2/<name>/tags/list`). */
+  tagsPage(repo: RepositoryName, start: PageStart, opts: { signal: AbortSignal }): Promise<ListPage> {
+    return tagsPage(this.#t, repo, start, opts);
   }
 
   /** Close every connection. */
