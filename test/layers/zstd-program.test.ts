@@ -19,8 +19,8 @@ const data = Buffer.from(Array.from({ length: 3_000_000 }, (_, i) => (i * 7919) 
 
 async function collect(src: Buffer, t: NodeJS.ReadWriteStream): Promise<Buffer> {
   const chunks: Buffer[] = [];
-  await pipeline(Readable.from([src]), t, async (s: AsyncIterable<Buffer>) => {
-    for await (const c of s) chunks.push(c);
+  await pipeline(Readable.from([src]), t, async (s: AsyncIterable<Buffer | string>) => {
+    for await (const c of s) chunks.push(Buffer.from(c));
   });
   return Buffer.concat(chunks);
 }
