@@ -60,7 +60,10 @@ const { values } = parseArgs({
 
 if (values.help) {
   console.log(
-    'npm run bench -- [--mib 256] [--compressible 0.5] [--runs 3] [--reader-mb 4] [--only scan,memory,reader,registry,verdicts] [--skip ...] [--fixture seed-python-numpy] [--tmp DIR] [--keep]',
+    'npm run bench -- [--only e2e,service,scan,reader,verdicts,memory,registry] [--skip ...] [--runs 3]\n' +
+      '  [--e2e-mib 1024] [--memory-mib 256,1024,4096] [--service-images 50] [--service-mib 16]\n' +
+      '  [--mib 256] [--compressible 0.5] [--reader-mb 4] [--fixture seed-python-numpy] [--tmp DIR] [--keep]\n' +
+      'Each line: ours, a baseline measured in the same run, the ratio, the target, PASS/FAIL. See bench/README.md.',
   );
   process.exit(0);
 }
