@@ -277,14 +277,14 @@ export async function benchEndToEnd(ctx: BenchContext): Promise<void> {
     if (sizes.length > 1) {
       const lo = sizes[0]!;
       const hi = sizes[sizes.length - 1]!;
-      const grow = peakAt.get(hi)! - peakAt.get(lo)!;
+      const growth = peakAt.get(hi)! - peakAt.get(lo)!;
       ctx.report({
         name: `peak RSS flat, ${lo} -> ${hi} MiB`,
         value: `${mib(peakAt.get(hi)!)} at ${hi} MiB`,
         baseline: `${mib(peakAt.get(lo)!)} at ${lo} MiB`,
         ratio: peakAt.get(hi)! / peakAt.get(lo)!,
-        absolute: { ok: grow < 16 * MiB, text: 'grows < 16 MiB' },
-        note: `${(hi / lo).toFixed(0)}x the layer, ${grow >= 0 ? '+' : ''}${mib(grow)}`,
+        absolute: { ok: growth < 16 * MiB, text: 'grows < 16 MiB' },
+        note: `${(hi / lo).toFixed(0)}x the layer, ${growth >= 0 ? '+' : ''}${mib(growth)}`,
       });
     }
   } finally {

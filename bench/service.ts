@@ -312,7 +312,6 @@ export async function benchService(ctx: BenchContext): Promise<void> {
       images.push(img!);
     }
     const ref = (i: GrownImage) => `${registry.host}/bench/small:${i.ref}`;
-    const allLayers = images.map((i) => i.layer.digest);
     await service.start();
 
     /** Scan `batch` (all submitted at once, forced, layer cache dropped); seconds to all done. */
@@ -464,7 +463,6 @@ export async function benchService(ctx: BenchContext): Promise<void> {
       absolute: { ok: w.non2xx === 0, text: 'all 2xx' },
       note: 'one push event per delivery (a stored image: acknowledged, not scanned again)',
     });
-    void allLayers;
   } finally {
     await service.stop();
     await redis.stop();
