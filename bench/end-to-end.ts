@@ -206,7 +206,10 @@ export async function benchEndToEnd(ctx: BenchContext): Promise<void> {
     }
 
     // The worker in the service, the same way: submit to stored, against the floor.
-    if (endGzip) await benchWorkerVsFloor(ctx, reg, endGzip, () => floor(endGzip, 'gzip'), FLOOR_TARGET);
+    const workerImages = [endGzip, endZstd].flatMap((i) =>
+      i ? [{ image: i, floor: () => floor(i, i.compression as 'gzip' | 'zstd') }] : [],
+    );
+    await benchWorkerVsFloor(ctx, reg, workerImages, FLOOR_TARGET);
 
     // Early exit: the profile manifest at the start of the layer.
     if (startGzip) {

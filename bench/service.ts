@@ -181,14 +181,14 @@ async function timed(fn: () => Promise<unknown>): Promise<number> {
 }
 
 /**
- * Worker vs floor: `image` (pushed to `registry` as bench/big:<ref>) submitted, scanned by one worker
- * process and stored, against `floorRuns` (the floor's timings of the same blob, this run).
+ * Worker vs floor: each of `images` (pushed to `registry` as bench/big:<ref>) submitted, scanned by
+ * one worker process and stored, against its `floor` (the floor's timing of the same blob), runs
+ * interleaved; one service for all of them.
  */
 export async function benchWorkerVsFloor(
   ctx: BenchContext,
   registry: RunningRegistry,
-  image: GrownImage,
-  floor: () => Promise<number>,
+  images: { image: GrownImage; floor: () => Promise<number> }[],
   target: number,
 ): Promise<void> {
   const redis = await startRedis();
@@ -196,27 +196,29 @@ export async function benchWorkerVsFloor(
   try {
     await service.start();
     service.addWorkers(1);
-    const ref = `${registry.host}/${BIG_REPO}:${image.ref}`;
-    const once = async () => {
-      await dropLayerCache(redis, [image.layer.digest]);
-      return timed(async () => service.waitDone([await service.submit(ref, true)], ctx.signal));
-    };
-    ctx.log(`service: worker vs floor, ${ctx.runs} interleaved runs`);
-    await once(); // warm-up: the worker's first job, connections
-    const ours: number[] = [];
-    const base: number[] = [];
-    for (let i = 0; i < ctx.runs; i++) {
-      base.push(await floor());
-      ours.push(await once());
+    for (const { image, floor } of images) {
+      const ref = `${registry.host}/${BIG_REPO}:${image.ref}`;
+      const once = async () => {
+        await dropLayerCache(redis, [image.layer.digest]);
+        return timed(async () => service.waitDone([await service.submit(ref, true)], ctx.signal));
+      };
+      ctx.log(`service: worker vs floor, ${image.compression}: ${ctx.runs} interleaved runs`);
+      await once(); // warm-up: the worker's first job, connections
+      const ours: number[] = [];
+      const base: number[] = [];
+      for (let i = 0; i < ctx.runs; i++) {
+        base.push(await floor());
+        ours.push(await once());
+      }
+      ctx.report({
+        name: `worker vs floor, ${image.compression} ${(image.tarBytes / 2 ** 20).toFixed(0)} MiB`,
+        value: `POST /v1/scans to done ${spread(ours)}`,
+        baseline: `floor ${spread(base)}`,
+        ratio: median(ours) / median(base),
+        target: { max: target, text: `<= ${target}x the floor's time` },
+        note: 'one warm worker process (the floor pays its process start); the registry notification delay left out',
+      });
     }
-    ctx.report({
-      name: `worker vs floor, ${image.compression} ${(image.tarBytes / 2 ** 20).toFixed(0)} MiB`,
-      value: `POST /v1/scans to done ${spread(ours)}`,
-      baseline: `floor ${spread(base)}`,
-      ratio: median(ours) / median(base),
-      target: { max: target, text: `<= ${target}x the floor's time` },
-      note: 'one warm worker process (the floor pays its process start); the registry notification delay left out',
-    });
   } finally {
     await service.stop();
     await redis.stop();
