@@ -43,6 +43,8 @@ export interface GrowOptions {
   gzipLevel?: number;
   /** PRNG seed (same seed, same bytes). Default 1. */
   seed?: number;
+  /** Ref names are `<name>-<compression>`. Default: the position. */
+  name?: string;
   signal: AbortSignal;
 }
 
@@ -293,7 +295,7 @@ export class BenchLayout {
     const pre = opts.position === 'end' ? count : opts.position === 'middle' ? Math.ceil(count / 2) : 0;
 
     // The uncompressed tar first (its sha256 is the diff_id), then each compression from it.
-    const tarPath = join(this.root, `layer-${opts.position}.tar`);
+    const tarPath = join(this.root, `layer-${opts.name ?? opts.position}.tar`);
     const pack = tar.pack();
     const tap = new Tap();
     const written = pipeline(pack, tap, createWriteStream(tarPath), { signal: opts.signal });
@@ -309,7 +311,7 @@ export class BenchLayout {
     for (const compression of opts.compressions) {
       const layer = await this.#storeBlob(tarPath, compression, opts);
       const image: GrownImage = {
-        ref: `${opts.position}-${compression}`,
+        ref: `${opts.name ?? opts.position}-${compression}`,
         position: opts.position,
         compression,
         layer: { ...layer, mediaType: MEDIA[compression] },

@@ -107,6 +107,14 @@ export interface BenchContext {
   compressible: number;
   /** Timed runs per measurement (best is kept). */
   runs: number;
+  /** Uncompressed size of the end-to-end images (scan vs floor, early exit), MiB. */
+  e2eMib: number;
+  /** Sizes of the images whose peak RSS is measured end to end, MiB. */
+  memoryMib: number[];
+  /** Images the service benchmarks scan (concurrency, scale). */
+  serviceImages: number;
+  /** Uncompressed size of each of them, MiB. */
+  serviceMib: number;
   /** Size of the synthetic profile manifest for the reader benchmark, MB. */
   readerMb: number;
   /** The fixture (folder of test/fixtures/guix-images) the big images grow from. */
@@ -120,4 +128,18 @@ export interface BenchContext {
   log(line: string): void;
   /** Record and print one result line. */
   report(r: BenchResult): void;
+}
+
+/** Every result as one Markdown table (what docs/performance.md records). */
+export function formatTable(results: readonly BenchResult[]): string {
+  const cell = (s: string) => s.replace(/\|/g, '\\|');
+  const rows = results.map((r) => {
+    const targets = [r.target?.text, r.absolute?.text].filter((t) => t !== undefined).join(', ');
+    return `| ${cell(r.name)} | ${cell(r.value)} | ${cell(r.baseline)} | ${r.ratio.toFixed(2)}x | ${cell(targets || '—')} | ${verdict(r)} |`;
+  });
+  return [
+    '| line | ours | baseline | ratio | target | verdict |',
+    '| --- | --- | --- | --- | --- | --- |',
+    ...rows,
+  ].join('\n');
 }

@@ -38,7 +38,7 @@ async function getBlob(url: string, gunzip: boolean, signal: AbortSignal): Promi
       cb();
     },
   });
-  if (gunzip) await pipeline(res.body, createGunzip(), sink, { signal });
+  if (gunzip) await pipeline(res.body, createGunzip({ chunkSize: 1024 * 1024 }), sink, { signal });
   else await pipeline(res.body, sink, { signal });
   return n;
 }

@@ -2,7 +2,7 @@
  * Layer scan throughput: `scanImage` on a generated single-layer image (OCI layout on disk) against
  * the least any reader must do with the same blob in the same process:
  * - profile at the end, per compression: every byte is inflated and walked. Baseline: read the blob
- *   and inflate it with the plain decoder (node:zlib gunzip, fzstd with whole chunks), counting bytes;
+ *   and inflate it with the plain decoder (node:zlib gunzip with 1 MiB chunks, the zstd program), counting bytes;
  *   for an uncompressed tar, read + sha256 (there is nothing to inflate, and the digest check is the
  *   least a verified read does). Ratio = our MiB/s / baseline MiB/s (of tar bytes).
  * - profile at the start: the walk stops early but the blob is still hashed to its end. Baseline:
@@ -12,7 +12,7 @@
  *   one gunzip of the archive file (informational: two passes are inherent to the format).
  */
 import { stat } from 'node:fs/promises';
-import { hasNativeZstd } from '../shared/archive/inflate.js';
+import { zstdLayerDecoder } from '../shared/archive/inflate.js';
 import type { ImageSource } from '../shared/content/image-source.js';
 import { openDockerArchive } from '../shared/oci/sources/docker-archive-source.js';
 import { openOciLayout } from '../shared/oci/sources/oci-layout-source.js';
@@ -21,8 +21,11 @@ import { rawInflate, readAndHash } from './baselines.js';
 import type { BenchLayout, GrownImage } from './generate-image.js';
 import { bestOf, check, rate, secs, type BenchContext } from './measure.js';
 
-/** The scan throughput target: at least this share of raw inflate speed. */
-export const SCAN_TARGET = 0.6;
+/**
+ * The scan throughput target: at least this share of raw inflate speed (the speed side of the
+ * end-to-end target, a scan taking at most 1.1x the floor's time).
+ */
+export const SCAN_TARGET = 0.9;
 
 /** Scan and check the answer is the fixture's recipe (a wrong answer measures nothing). */
 async function scanChecked(
@@ -65,14 +68,14 @@ export async function benchScanThroughput(ctx: BenchContext, layout: BenchLayout
       },
     });
     const decoder =
-      compression === 'gzip' ? 'zlib gunzip+count' : compression === 'zstd' ? 'fzstd+count' : 'read+sha256';
+      compression === 'gzip' ? 'zlib gunzip+count' : compression === 'zstd' ? 'zstd -d+count' : 'read+sha256';
     ctx.report({
       name: `scan ${compression}, profile at end`,
       value: `${rate(image.tarBytes, t.ours)} (${secs(t.ours)})`,
       baseline: `${decoder} ${rate(image.tarBytes, t.base)} (${secs(t.base)})`,
       ratio: t.base / t.ours,
       target: { min: SCAN_TARGET, text: `>= ${SCAN_TARGET}x` },
-      ...(compression === 'zstd' && { note: hasNativeZstd() ? 'native zstd' : 'fzstd: Node 20 has no zstd' }),
+      ...(compression === 'zstd' && { note: `ours through ${zstdLayerDecoder()}` }),
     });
   }
 

@@ -14,7 +14,7 @@
  * raised, marked "(rate limit raised: not the shipped configuration)", so the cost of a verdict is
  * still known.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,6 +26,7 @@ import { RecipeStore } from '../shared/store/recipe-store.js';
 import { closeRedis, waitReady } from '../shared/store/redis-connection.js';
 import { startRedis } from '../test/harness/redis.js';
 import type { BenchContext } from './measure.js';
+import { buildDist } from './processes.js';
 
 const REGISTRY = 'bench.registry.invalid:5000';
 const RATE = 1000;
@@ -95,10 +96,7 @@ function ms(n: number): string {
 }
 
 export async function benchVerdicts(ctx: BenchContext): Promise<void> {
-  // The shipped service runs compiled: build when the sources are newer (bin/ would run tsx).
-  ctx.log('verdicts: npm run build');
-  const b = spawnSync('npm', ['run', 'build'], { stdio: 'ignore' });
-  if (b.status !== 0) throw new Error('npm run build failed');
+  buildDist(ctx);
 
   const redis = await startRedis();
   const dir = await mkdtemp(join(tmpdir(), 'guix-recipes-bench-verdicts-'));

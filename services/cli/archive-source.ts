@@ -7,7 +7,7 @@ import { resolve } from 'node:path';
 import { RecipeError } from '../../shared/errors.js';
 import type { ArchiveScan } from '../../shared/scan/artifact.js';
 import { openFileReader } from '../../shared/archive/random-access.js';
-import { scanSif, scanSquashfs } from '../../shared/scan/scan-apptainer.js';
+import type { scanSif } from '../../shared/scan/scan-apptainer.js';
 import { printable } from './terminal-text.js';
 
 export interface ArchiveSource {
@@ -24,13 +24,15 @@ export const ARCHIVE_SOURCES: readonly ArchiveSource[] = [
     prefix: 'sif:',
     syntax: 'sif:PATH',
     description: 'an Apptainer/Singularity SIF file (its squashfs partition)',
-    scan: scanSif,
+    // The squashfs readers (and their decompressors) load on use: `inspect docker://` starts without them.
+    scan: async (reader, opts) => (await import('../../shared/scan/scan-apptainer.js')).scanSif(reader, opts),
   },
   {
     prefix: 'squashfs:',
     syntax: 'squashfs:PATH',
     description: 'what `guix pack -f squashfs` writes',
-    scan: scanSquashfs,
+    scan: async (reader, opts) =>
+      (await import('../../shared/scan/scan-apptainer.js')).scanSquashfs(reader, opts),
   },
 ];
 

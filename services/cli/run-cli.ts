@@ -8,7 +8,7 @@ import { toRecipeError } from '../../shared/errors.js';
 import type { CliIO } from './cli-io.js';
 import { printable } from './terminal-text.js';
 import type { Command } from './command.js';
-import { COMMANDS, findCommand } from './commands/index.js';
+import { allCommands, findCommand } from './commands/index.js';
 
 export type { CliIO } from './cli-io.js';
 
@@ -17,9 +17,10 @@ const PROGRAM = 'guix-recipes';
 /** Exit status after an interrupt (SIGINT), as shells report a command killed by it: 128 + 2. */
 export const EXIT_INTERRUPTED = 130;
 
-function mainHelp(): string {
-  const width = Math.max(...COMMANDS.map((c) => c.name.length));
-  const lines = COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`);
+async function mainHelp(): Promise<string> {
+  const commands = await allCommands();
+  const width = Math.max(...commands.map((c) => c.name.length));
+  const lines = commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`);
   return (
     `Usage: ${PROGRAM} COMMAND [OPTIONS...]\n\n` +
     'Recover the reproduction recipe (channels.scm + manifest.scm) of Guix-built profiles and images,\n' +
@@ -43,7 +44,7 @@ export function errorLine(message: string): string {
 export async function runCli(argv: string[], io: CliIO): Promise<number> {
   const [first, ...rest] = argv;
   if (first === undefined || first === '--help' || first === '-h') {
-    (first === undefined ? io.stderr : io.stdout).write(mainHelp());
+    (first === undefined ? io.stderr : io.stdout).write(await mainHelp());
     return first === undefined ? 2 : 0;
   }
   if (first === '--version' || first === '-V') {
@@ -51,15 +52,15 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
     return 0;
   }
   if (first === 'help') {
-    const target = rest[0] === undefined ? undefined : findCommand(rest[0]);
+    const target = rest[0] === undefined ? undefined : await findCommand(rest[0]);
     if (rest[0] !== undefined && target === undefined) {
       io.stderr.write(errorLine(`unknown command '${rest[0]}'; run '${PROGRAM} --help' for the list`));
       return 2;
     }
-    io.stdout.write(target === undefined ? mainHelp() : target.help);
+    io.stdout.write(target === undefined ? await mainHelp() : target.help);
     return 0;
   }
-  const command = findCommand(first);
+  const command = await findCommand(first);
   if (command === undefined) {
     io.stderr.write(errorLine(`unknown command '${first}'; run '${PROGRAM} --help' for the list`));
     return 2;

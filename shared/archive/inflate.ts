@@ -2,24 +2,52 @@
  * Layer decompression: gzip | zstd | none -> one stream of tar bytes, with a cap on inflated bytes so a
  * layer that inflates without end (a decompression bomb) is stopped with a `size-limit` RecipeError.
  *
- * gzip runs on node:zlib. zstd runs on node:zlib where Node has it (22.15+, `createZstdDecompress`),
- * else on `fzstd` (pure JS; Node 20's zlib has no zstd).
+ * gzip runs on node:zlib. zstd runs on node:zlib where Node has it (22.15+, `createZstdDecompress`);
+ * else, when asked (`zstd: 'program'`, what layer reads ask) and installed, on the `zstd` program
+ * (zstd-program.ts); else on `fzstd` (pure JS, several times slower).
  */
 import zlib from 'node:zlib';
 import { Duplex, Transform, type TransformCallback } from 'node:stream';
 import { Decompress } from 'fzstd';
 import { RecipeError, toRecipeError } from '../errors.js';
 import type { Compression } from '../content/media-types.js';
+import { ZstdProgramStream, zstdProgram } from './zstd-program.js';
 
 export interface InflateOptions {
   /** Most inflated bytes accepted before failing with `size-limit`. Default 16 GiB. */
   maxInflatedBytes?: number;
   /** What is being inflated, for messages (e.g. a layer digest). Default 'layer'. */
   what?: string;
+  /**
+   * zstd without node:zlib's decoder: `program` runs the `zstd` program when it is installed (one
+   * child process per stream: for whole layers), `builtin` always runs fzstd (for many small blocks,
+   * as squashfs has). Default `builtin`.
+   */
+  zstd?: 'program' | 'builtin';
 }
 
 /** Default cap on the inflated size of one layer. */
 export const DEFAULT_MAX_INFLATED_BYTES = 16 * 1024 ** 3;
+
+/**
+ * zlib's output buffer: each one costs a thread-pool round trip and a push through the tar walk, so a
+ * large one keeps the inflater busy and the main thread's share per byte small (zlib's default, 16 KiB,
+ * spends more time in callbacks than in inflating).
+ */
+export const INFLATE_CHUNK = 1024 * 1024;
+
+/**
+ * Inflated bytes zlib may hold ahead of the tar walk: two output buffers, so the inflater goes on
+ * with the next one while the walk takes the last (zlib pauses whenever its output is not taken).
+ */
+export const INFLATE_BUFFER = 2 * INFLATE_CHUNK;
+
+/** node:zlib passes stream options on to its Transform (its types only list zlib's own). */
+const GUNZIP_OPTIONS: zlib.ZlibOptions & { readableHighWaterMark: number; writableHighWaterMark: number } = {
+  chunkSize: INFLATE_CHUNK,
+  readableHighWaterMark: INFLATE_BUFFER,
+  writableHighWaterMark: INFLATE_CHUNK,
+};
 
 /** Input slice fed to fzstd at a time: bounds what one push can expand to (RLE blocks). */
 const FZSTD_SLICE = 1024;
@@ -32,19 +60,33 @@ export function inflate(compression: Compression, opts: InflateOptions = {}): Du
     case 'none':
       return new CountingPassThrough(cap, what);
     case 'gzip':
-      return capPush(zlib.createGunzip(), cap, what);
+      return capPush(zlib.createGunzip(GUNZIP_OPTIONS), cap, what);
     case 'zstd': {
       const native = nativeZstd();
-      return native ? capPush(native(), cap, what) : fzstdStream(cap, what);
+      if (native) return capPush(native(), cap, what);
+      const program = opts.zstd === 'program' ? zstdProgram() : null;
+      if (program !== null)
+        return new ZstdProgramStream(program, {
+          cap,
+          what,
+          readableHighWaterMark: INFLATE_BUFFER,
+          writableHighWaterMark: INFLATE_CHUNK,
+        });
+      return fzstdStream(cap, what);
     }
     default:
       throw new RecipeError('unsupported-media-type', `unknown layer compression: ${String(compression)}`);
   }
 }
 
-/** Whether zstd runs on node:zlib here (else on fzstd). */
+/** Whether zstd runs on node:zlib here (else on the program or fzstd). */
 export function hasNativeZstd(): boolean {
   return nativeZstd() !== undefined;
+}
+
+/** What decodes a zstd layer here: `node:zlib`, `zstd program` or `fzstd`. */
+export function zstdLayerDecoder(): string {
+  return hasNativeZstd() ? 'node:zlib' : zstdProgram() !== null ? 'zstd program' : 'fzstd';
 }
 
 function nativeZstd(): (() => Transform) | undefined {

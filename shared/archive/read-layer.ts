@@ -5,7 +5,6 @@
  * being read into the hash to its end, so the layer still counts as verified. Only when the rest is larger than `maxDrainBytes` is the read aborted, and then the
  * result says `verified: false`.
  */
-import { once } from 'node:events';
 import { Writable, type Duplex, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { RecipeError, toRecipeError } from '../errors.js';
@@ -74,6 +73,7 @@ export async function readLayer(
     const compression = opts.compression === 'detect' ? detectCompression(first, what) : opts.compression;
     const z = inflate(compression, {
       what,
+      zstd: 'program', // one stream per layer: the zstd program, when installed, is worth its start
       ...(opts.maxInflatedBytes !== undefined && { maxInflatedBytes: opts.maxInflatedBytes }),
     });
     z.on('error', () => {}); // reported by walkTar, or irrelevant once the walk is done
@@ -84,11 +84,13 @@ export async function readLayer(
     }).then(
       (r) => {
         walkDone = true;
+        resume();
         return r;
       },
       (err: unknown) => {
         walkDone = true;
         walkError = toRecipeError(err);
+        resume();
         throw walkError;
       },
     );
@@ -138,17 +140,20 @@ export async function readLayer(
         }
       }
       if (inflater.write(piece)) return cb();
-      const z = inflater;
-      const stopWaiting = new AbortController();
-      void Promise.race([
-        once(z, 'drain', { signal: stopWaiting.signal }).catch(() => undefined),
-        walk!.catch(() => undefined),
-      ]).then(() => {
-        stopWaiting.abort();
-        cb(walkDone ? afterWalk() : null);
-      });
+      // Wait for the inflater to drain, or for the walk to end (it may stop reading for good).
+      waiting = cb;
+      inflater.once('drain', resume);
     },
   });
+  /** The sink's write waiting for the inflater; one at a time (a Writable writes one chunk at a time). */
+  let waiting: ((err?: Error | null) => void) | undefined;
+  function resume(): void {
+    const cb = waiting;
+    if (cb === undefined) return;
+    waiting = undefined;
+    inflater?.off('drain', resume);
+    cb(walkDone ? afterWalk() : null);
+  }
 
   try {
     opts.signal.throwIfAborted();
@@ -166,6 +171,9 @@ export async function readLayer(
     } else if (!walkDone) inflater.end();
     else if (!inflater.destroyed) inflater.destroy();
     const r = await (walk as Promise<TarWalkResult>);
+    // What the walk left unread (after an early stop or the end-of-archive marker) is dropped; an
+    // inflater that is a child process must be ended, not left waiting for a reader.
+    if (!inflater.destroyed) inflater.destroy();
     return {
       bytesRead,
       verified: verify ? verify.verified : true,

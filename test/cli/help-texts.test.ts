@@ -5,8 +5,10 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { COMMANDS } from '../../services/cli/commands/index.js';
+import { allCommands } from '../../services/cli/commands/index.js';
 import { cli } from './capture.js';
+
+const COMMANDS = await allCommands();
 
 void test('every command: usage, --quiet, --help and examples of itself', async () => {
   assert.ok(COMMANDS.length >= 5);

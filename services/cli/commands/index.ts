@@ -1,27 +1,31 @@
 /**
- * Every `guix-recipes` command, in the order `--help` lists them. Helpers adding `serve`, `worker`,
- * `start` or `gate` write commands/<name>.ts exporting a Command and add it here.
+ * Every `guix-recipes` command, in the order `--help` lists them, each loaded only when it is asked
+ * for: a command's module (and what it imports) costs start-up time, and `inspect` must start as fast
+ * as the work it does allows. A new command is a commands/<name>.ts exporting a Command, with its
+ * loader here.
  */
 import type { Command } from '../command.js';
-import { inspectCommand } from './inspect.js';
-import { serveCommand } from './serve.js';
-import { workerCommand } from './worker.js';
-import { startCommand } from './start.js';
-import { gateCommand } from './gate.js';
-import { backfillCommand } from './backfill.js';
-import { exportCommand, importCommand } from './export.js';
 
-export const COMMANDS: readonly Command[] = [
-  inspectCommand,
-  gateCommand,
-  serveCommand,
-  workerCommand,
-  startCommand,
-  backfillCommand,
-  exportCommand,
-  importCommand,
-];
+const LOADERS: Readonly<Record<string, () => Promise<Command>>> = {
+  inspect: async () => (await import('./inspect.js')).inspectCommand,
+  gate: async () => (await import('./gate.js')).gateCommand,
+  serve: async () => (await import('./serve.js')).serveCommand,
+  worker: async () => (await import('./worker.js')).workerCommand,
+  start: async () => (await import('./start.js')).startCommand,
+  backfill: async () => (await import('./backfill.js')).backfillCommand,
+  export: async () => (await import('./export.js')).exportCommand,
+  import: async () => (await import('./export.js')).importCommand,
+};
 
-export function findCommand(name: string): Command | undefined {
-  return COMMANDS.find((c) => c.name === name);
+/** The command names, in `--help` order. */
+export const COMMAND_NAMES: readonly string[] = Object.keys(LOADERS);
+
+/** The command `name`, loaded; undefined when there is none. */
+export async function findCommand(name: string): Promise<Command | undefined> {
+  return Object.hasOwn(LOADERS, name) ? LOADERS[name]!() : undefined;
+}
+
+/** Every command, loaded (for the command list of `--help`). */
+export async function allCommands(): Promise<Command[]> {
+  return Promise.all(COMMAND_NAMES.map((n) => LOADERS[n]!()));
 }

@@ -41,7 +41,6 @@ import {
   scanArchiveSource,
 } from '../archive-source.js';
 import type { AttestSubject } from '../../../shared/attest/attest-input.js';
-import { renderAttestation } from '../../../shared/attest/render-attestation.js';
 import {
   ATTESTATION_OUTPUTS,
   fileSubject,
@@ -250,15 +249,17 @@ export function parseInspectArgs(argv: string[]): InspectOptions {
  * What to print for one recipe, by `--output` (json of an image is handled by the caller). `subject` is
  * what the recipe was recovered from, for the SBOM and SLSA outputs.
  */
-function renderRecipe(
+async function renderRecipe(
   recipe: Recipe,
   rebuild: Rebuild,
   opts: InspectOptions,
   subject: AttestSubject | undefined,
   image?: ImageFacts,
-): string {
+): Promise<string> {
   if (isAttestationOutput(opts.output)) {
     if (subject === undefined) throw new RecipeError('internal', 'a document needs its subject');
+    // The SBOM libraries load on use: the other outputs start without them.
+    const { renderAttestation } = await import('../../../shared/attest/render-attestation.js');
     return renderAttestation(ATTESTATION_OUTPUTS[opts.output], {
       recipe,
       subject,
@@ -322,7 +323,7 @@ async function inspectProfile(
     throw err;
   }
   const rebuild = profileRebuild(recipe, null, NO_ARTIFACT);
-  io.stdout.write(renderRecipe(recipe, rebuild, opts, profileSubject(local)));
+  io.stdout.write(await renderRecipe(recipe, rebuild, opts, profileSubject(local)));
   return 0;
 }
 
@@ -415,7 +416,7 @@ async function inspectImage(opts: InspectOptions, io: CliIO, signal: AbortSignal
     if (result.platform) facts.platform = formatPlatform(result.platform);
     if (result.artifact) facts.artifact = artifactLine(result.artifact);
     const subject = imageSubject(opts.source, source.name, result.manifest, result.platform);
-    io.stdout.write(renderRecipe(result.recipe, result.rebuild, opts, subject, facts));
+    io.stdout.write(await renderRecipe(result.recipe, result.rebuild, opts, subject, facts));
     return 0;
   } finally {
     await source.close?.();
@@ -448,7 +449,7 @@ async function inspectArchive(
     const subject = isAttestationOutput(opts.output)
       ? await fileSubject(opts.source, resolve(io.cwd, archive.path), signal)
       : undefined;
-    io.stdout.write(renderRecipe(scan.recipe, scan.rebuild, opts, subject));
+    io.stdout.write(await renderRecipe(scan.recipe, scan.rebuild, opts, subject));
   }
   return 0;
 }
