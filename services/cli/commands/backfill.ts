@@ -12,15 +12,17 @@ import type { WalkJobData } from '../../../shared/queue/walk-jobs.js';
 import type { Command } from '../command.js';
 import type { CliIO } from '../cli-io.js';
 import { formatJson } from '../json-output.js';
+import { examplesSection, HELP_OPTION, optionLine } from '../help-text.js';
 
 const OPTIONS = {
   server: { type: 'string' },
   restart: { type: 'boolean' },
   wait: { type: 'boolean' },
   timeout: { type: 'string' },
+  quiet: { type: 'boolean', short: 'q' },
 } as const;
 
-const HELP = `Usage: guix-recipes backfill HOST [--server URL] [--restart] [--wait [--timeout SECONDS]]
+const HELP = `Usage: guix-recipes backfill HOST [--server URL] [--restart] [--wait [--timeout SECONDS]] [--quiet]
 
 Scans every image a registry already holds: walks its catalog (/v2/_catalog; for a registry that
 refuses it, the repositories listed in registries[].repositories of the configuration), lists the
@@ -32,13 +34,20 @@ again (--restart starts a new run anyway).
 Prints the backfill's status as JSON (docs/configuration.md, "Backfill"). With --wait, prints its
 progress on standard error until it ends, then its final status; exit 1 if it failed.
 
-      --server URL        ask this guix-recipes service (GUIX_RECIPES_TOKEN: a token with the admin scope);
-                          without it, the backfill is queued in the configured Redis (REDIS_URL,
-                          GUIX_RECIPES_CONFIG, as for 'guix-recipes serve') for its workers
-      --restart           start a new run even while one runs
-      --wait              follow the backfill until it is done or failed
-      --timeout SECONDS   with --wait: give up after this long (exit 1; the backfill goes on)
-`;
+Options:
+${optionLine('--server URL', 'ask this guix-recipes service (GUIX_RECIPES_TOKEN: a token with the')}
+${optionLine('', 'admin scope); without it, the backfill is queued in the configured Redis')}
+${optionLine('', "(REDIS_URL, GUIX_RECIPES_CONFIG, as for 'guix-recipes serve') for its workers")}
+${optionLine('--restart', 'start a new run even while one runs')}
+${optionLine('--wait', 'follow the backfill until it is done or failed')}
+${optionLine('--timeout SECONDS', 'with --wait: give up after this long (exit 1; the backfill goes on)')}
+${optionLine('-q, --quiet', 'no progress lines on standard error (with --wait)')}
+${HELP_OPTION}
+
+${examplesSection([
+  'REDIS_URL=redis://127.0.0.1:6379 guix-recipes backfill registry.example:5000 --wait',
+  'GUIX_RECIPES_TOKEN=... guix-recipes backfill registry.example:5000 --server https://recipes.example.org',
+])}`;
 
 function usage(message: string): RecipeError {
   return new RecipeError('usage', `${message}; see 'guix-recipes backfill --help'`);
@@ -107,6 +116,7 @@ export const backfillCommand: Command = {
       timeoutMs = Number(values.timeout) * 1000;
     }
     const signal = io.signal ?? new AbortController().signal;
+    const shown: CliIO = values.quiet ? { ...io, stderr: { write: () => true } } : io;
     let final: BackfillStatus;
     if (values.server !== undefined) {
       const { backfillRequest, backfillUrl } = await import('../backfill-client.js');
@@ -118,7 +128,7 @@ export const backfillCommand: Command = {
           timeoutMs: 30_000,
         });
       const started = await call('POST', values.restart === true);
-      final = values.wait ? await follow(() => call('GET'), started, io, timeoutMs) : started;
+      final = values.wait ? await follow(() => call('GET'), started, shown, timeoutMs) : started;
     } else {
       const { Queue } = await import('bullmq');
       const { WALK_QUEUE } = await import('../../../shared/queue/walk-jobs.js');
@@ -137,7 +147,7 @@ export const backfillCommand: Command = {
         const walks = new Walks({ config, queue, backfills });
         const started = await walks.startBackfill(host, { restart: values.restart === true });
         final = values.wait
-          ? await follow(() => walks.backfillStatus(host), started, io, timeoutMs)
+          ? await follow(() => walks.backfillStatus(host), started, shown, timeoutMs)
           : started;
       } finally {
         await queue.close().catch(() => {});
