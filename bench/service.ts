@@ -80,18 +80,24 @@ class Service {
     );
     const child = spawn(process.execPath, [CLI, 'serve'], {
       env: this.#env({ PORT: '0' }),
-      stdio: ['ignore', 'ignore', 'pipe'],
+      stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.children.push(child);
     let err = '';
+    let out = '';
+    child.stderr.setEncoding('utf8');
+    child.stderr.on('data', (c: string) => (err = (err + c).slice(-8192)));
     this.url = await new Promise<string>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`serve did not start: ${err}`)), 60_000);
-      child.stderr.setEncoding('utf8');
-      child.stderr.on('data', (c: string) => {
-        err = (err + c).slice(-8192);
-        const m = /listening on (\S+)/.exec(err);
+      // Its log (JSON lines on standard output) says where it listens.
+      child.stdout.setEncoding('utf8');
+      child.stdout.on('data', (c: string) => {
+        out = (out + c).slice(-8192);
+        const m = /listening on ([^\s"]+)/.exec(out);
         if (m) {
           clearTimeout(timer);
+          child.stdout.removeAllListeners('data');
+          child.stdout.resume(); // the rest of the log is not kept
           resolve(m[1]!);
         }
       });
