@@ -135,15 +135,7 @@ export class ScanRequests {
 
   /** Queue the job for `ref`: its scan when it names a digest, else the resolution of its tag. */
   async submit(ref: Reference, req: JobRequest, opts: { signal?: AbortSignal } = {}): Promise<Submitted> {
-    const job = jobFor(ref, req);
-    const r = await enqueueAndRecord(
-      this.deps.queue,
-      this.deps.store,
-      job,
-      this.deps.queueOptions,
-      this.#opts(opts),
-    );
-    return { ...r, subject: jobSubject(job), job };
+    return this.#submitJob(jobFor(ref, req), opts);
   }
 
   /** Queue the scan of one image. */
@@ -152,7 +144,13 @@ export class ScanRequests {
     req: JobRequest,
     opts: { signal?: AbortSignal } = {},
   ): Promise<Submitted & { job: ScanJobData }> {
-    const job = scanJob(img, req);
+    return this.#submitJob(scanJob(img, req), opts);
+  }
+
+  async #submitJob<J extends JobData>(
+    job: J,
+    opts: { signal?: AbortSignal },
+  ): Promise<Submitted & { job: J }> {
     const r = await enqueueAndRecord(
       this.deps.queue,
       this.deps.store,

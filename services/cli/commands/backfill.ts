@@ -10,6 +10,7 @@ import { RecipeError } from '../../../shared/errors.js';
 import type { BackfillStatus } from '../../../shared/store/backfill-store.js';
 import type { WalkJobData } from '../../../shared/queue/walk-jobs.js';
 import type { Command } from '../command.js';
+import { argumentError } from '../command-arguments.js';
 import type { CliIO } from '../cli-io.js';
 import { formatJson } from '../json-output.js';
 import { examplesSection, HELP_OPTION, optionLine } from '../help-text.js';
@@ -104,7 +105,7 @@ export const backfillCommand: Command = {
     try {
       parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
     } catch (err) {
-      throw usage((err as Error).message.split('\n')[0]!.split(/\.\s/)[0]!);
+      throw argumentError('backfill', err);
     }
     const { values, positionals } = parsed;
     if (positionals.length !== 1) throw usage(`backfill takes one registry host (got ${positionals.length})`);

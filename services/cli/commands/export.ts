@@ -5,6 +5,7 @@ import { RecipeError } from '../../../shared/errors.js';
 import { RecipeStore } from '../../../shared/store/recipe-store.js';
 import { closeRedis } from '../../../shared/store/redis-connection.js';
 import type { Command } from '../command.js';
+import { argumentError } from '../command-arguments.js';
 import type { CliIO } from '../cli-io.js';
 import { commandConfig, connectStore } from '../store-access.js';
 import { examplesSection, HELP_OPTION, optionLine } from '../help-text.js';
@@ -27,8 +28,7 @@ function parse(name: 'export' | 'import', argv: string[]) {
   try {
     r = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
   } catch (err) {
-    const first = (err as Error).message.split('\n')[0]!.split(/\.\s/)[0]!;
-    throw new RecipeError('usage', `${first}; ${see}`, { cause: err });
+    throw argumentError(name, err);
   }
   if (name === 'export' && r.values.force !== undefined)
     throw new RecipeError('usage', `Unknown option '--force'; ${see}`);

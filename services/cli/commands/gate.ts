@@ -28,6 +28,7 @@ import { subjectFromRecipe, subjectFromScan, type Subject } from '../../../share
 import type { VerdictJson } from '../../../shared/policy/verdict-schema.js';
 import type { CliIO } from '../cli-io.js';
 import type { Command } from '../command.js';
+import { argumentError, skopeoTlsFlag } from '../command-arguments.js';
 import { formatJson } from '../json-output.js';
 import { HELP_OPTION, QUIET_OPTION } from '../help-text.js';
 import { progressDisplay } from '../progress-display.js';
@@ -133,13 +134,11 @@ function usage(message: string): RecipeError {
 
 /** Parse `gate`'s arguments; RecipeError `usage` on anything wrong. */
 export function parseGateArgs(argv: string[]): GateOptions {
-  const args = argv.map((a) => (a === '--tls-verify' ? '--tls-verify=true' : a));
   let parsed;
   try {
-    parsed = parseArgs({ args, options: OPTIONS, allowPositionals: true, strict: true });
+    parsed = parseArgs({ args: skopeoTlsFlag(argv), options: OPTIONS, allowPositionals: true, strict: true });
   } catch (err) {
-    const first = (err as Error).message.split('\n')[0]!.split(/\.\s/)[0]!;
-    throw new RecipeError('usage', `${first}; see 'guix-recipes gate --help'`, { cause: err });
+    throw argumentError('gate', err);
   }
   const { values, positionals } = parsed;
   if (positionals.length !== 1)

@@ -27,6 +27,7 @@ import { NO_ARTIFACT, profileRebuild } from '../../../shared/scan/profile-rebuil
 import type { RegistryArtifact } from '../../../shared/scan/apptainer-artifact.js';
 import type { CliIO } from '../cli-io.js';
 import type { Command } from '../command.js';
+import { argumentError, skopeoTlsFlag } from '../command-arguments.js';
 import { formatJson } from '../json-output.js';
 import { HELP_OPTION, QUIET_OPTION } from '../help-text.js';
 import { progressDisplay } from '../progress-display.js';
@@ -203,16 +204,11 @@ function oneOf<T extends string>(
 
 /** Parse `inspect`'s arguments; RecipeError `usage` on anything wrong. */
 export function parseInspectArgs(argv: string[]): InspectOptions {
-  // skopeo spells the flag `--tls-verify` (true) or `--tls-verify=false`.
-  const args = argv.map((a) => (a === '--tls-verify' ? '--tls-verify=true' : a));
   let parsed;
   try {
-    parsed = parseArgs({ args, options: OPTIONS, allowPositionals: true, strict: true });
+    parsed = parseArgs({ args: skopeoTlsFlag(argv), options: OPTIONS, allowPositionals: true, strict: true });
   } catch (err) {
-    // Node's first sentence is the point ("Unknown option '--x'"); the rest advises `--` for
-    // positionals starting with '-', which no SOURCE does.
-    const first = (err as Error).message.split('\n')[0]!.split(/\.\s/)[0]!;
-    throw new RecipeError('usage', `${first}; see 'guix-recipes inspect --help'`, { cause: err });
+    throw argumentError('inspect', err);
   }
   const { values, positionals } = parsed;
   if (positionals.length !== 1) {
