@@ -7,24 +7,13 @@
 import { request } from 'undici';
 import { RecipeError } from '../../shared/errors.js';
 import type { BackfillStatus } from '../../shared/store/backfill-store.js';
+import { readCappedText, serviceUrl } from './service-url.js';
 
 const MAX_ANSWER_BYTES = 1024 * 1024;
 
 /** The backfill URL of a service base URL; `usage` when it is not http(s) or carries credentials. */
 export function backfillUrl(server: string, host: string, restart: boolean): URL {
-  let url: URL;
-  try {
-    url = new URL(server);
-  } catch {
-    throw new RecipeError('usage', `--server must be an http:// or https:// URL (got '${server}')`);
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:')
-    throw new RecipeError('usage', `--server must be an http:// or https:// URL (got '${url.protocol}')`);
-  if (url.username !== '' || url.password !== '')
-    throw new RecipeError('usage', '--server must not carry credentials; set GUIX_RECIPES_TOKEN');
-  if (url.search !== '' || url.hash !== '')
-    throw new RecipeError('usage', '--server must not carry a query or a fragment');
-  url.pathname = `${url.pathname.replace(/\/+$/, '')}/v1/registries/${encodeURIComponent(host)}/backfill`;
+  const url = serviceUrl(server, `/v1/registries/${encodeURIComponent(host)}/backfill`);
   if (restart) url.search = 'restart=true';
   return url;
 }
@@ -46,17 +35,7 @@ export async function backfillRequest(
       cause: err,
     });
   }
-  const chunks: Buffer[] = [];
-  let n = 0;
-  for await (const c of res.body as AsyncIterable<Buffer>) {
-    n += c.length;
-    if (n > MAX_ANSWER_BYTES) {
-      res.body.destroy();
-      throw new RecipeError('size-limit', `the server's answer is larger than ${MAX_ANSWER_BYTES} bytes`);
-    }
-    chunks.push(c);
-  }
-  const text = Buffer.concat(chunks).toString('utf8');
+  const text = await readCappedText(res.body, MAX_ANSWER_BYTES);
   let body: unknown;
   try {
     body = JSON.parse(text);

@@ -11,6 +11,7 @@ import { Value } from 'typebox/value';
 import { RecipeError } from '../../shared/errors.js';
 import type { PolicyDocument } from '../../shared/policy/policy-schema.js';
 import { VerdictSchema, type VerdictJson } from '../../shared/policy/verdict-schema.js';
+import { readCappedText, serviceUrl } from './service-url.js';
 
 export interface VerdictRequest {
   image: string;
@@ -35,34 +36,7 @@ export const DEFAULT_MAX_VERDICT_BYTES = 4 * 1024 * 1024;
 
 /** The verdicts URL of a base URL; `usage` when it is not http(s) or carries credentials. */
 export function verdictsUrl(server: string): URL {
-  let url: URL;
-  try {
-    url = new URL(server);
-  } catch {
-    throw new RecipeError('usage', `--server must be an http:// or https:// URL (got '${server}')`);
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:')
-    throw new RecipeError('usage', `--server must be an http:// or https:// URL (got '${url.protocol}')`);
-  if (url.username !== '' || url.password !== '')
-    throw new RecipeError('usage', '--server must not carry credentials; set GUIX_RECIPES_TOKEN');
-  if (url.search !== '' || url.hash !== '')
-    throw new RecipeError('usage', '--server must not carry a query or a fragment');
-  url.pathname = `${url.pathname.replace(/\/+$/, '')}/v1/verdicts`;
-  return url;
-}
-
-async function readCapped(body: AsyncIterable<Uint8Array> & { destroy(): unknown }, max: number) {
-  const chunks: Buffer[] = [];
-  let total = 0;
-  for await (const chunk of body) {
-    total += chunk.byteLength;
-    if (total > max) {
-      body.destroy();
-      throw new RecipeError('size-limit', `the server's answer is larger than ${max} bytes`);
-    }
-    chunks.push(Buffer.from(chunk));
-  }
-  return Buffer.concat(chunks, total).toString('utf8');
+  return serviceUrl(server, '/v1/verdicts');
 }
 
 /** The problem+json `detail` (or `title`), one line, or the status alone. */
@@ -114,7 +88,7 @@ export async function requestVerdict(req: VerdictRequest, opts: VerdictClientOpt
   }
   let text: string;
   try {
-    text = await readCapped(res.body, opts.maxResponseBytes ?? DEFAULT_MAX_VERDICT_BYTES);
+    text = await readCappedText(res.body, opts.maxResponseBytes ?? DEFAULT_MAX_VERDICT_BYTES);
   } catch (err) {
     if (err instanceof RecipeError || opts.signal.aborted) throw err;
     if (signal.aborted)

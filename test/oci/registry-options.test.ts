@@ -5,11 +5,11 @@
 // signing key are made here with openssl; images are pushed with skopeo.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { createPrivateKey, randomUUID, sign } from 'node:crypto';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { certificates } from '../harness/certificates.js';
 import { startRegistry, type RunningRegistry } from '../harness/registry.js';
 import { FIXTURES_DIR, skopeo, unpackFixture } from '../harness/skopeo.js';
 import { loadConfig } from '../../shared/config/load-config.js';
@@ -19,59 +19,7 @@ import { renderChannels } from '../../shared/guix/build-recipe.js';
 import { isRecipeError } from '../../shared/errors.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'guix-recipes-registry-options-'));
-const file = (name: string): string => join(dir, name);
-const ssl = (...args: string[]): void => void execFileSync('openssl', args, { stdio: 'pipe' });
-
-function makeCa(name: string): void {
-  ssl(
-    'req',
-    '-x509',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-days',
-    '2',
-    '-subj',
-    `/CN=${name}`,
-    '-keyout',
-    file(`${name}.key`),
-    '-out',
-    file(`${name}.crt`),
-  );
-}
-
-function makeCert(name: string, ca: string, ext: string): void {
-  writeFileSync(file(`${name}.ext`), ext);
-  ssl(
-    'req',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-subj',
-    `/CN=${name}`,
-    '-keyout',
-    file(`${name}.key`),
-    '-out',
-    file(`${name}.csr`),
-  );
-  ssl(
-    'x509',
-    '-req',
-    '-in',
-    file(`${name}.csr`),
-    '-CA',
-    file(`${ca}.crt`),
-    '-CAkey',
-    file(`${ca}.key`),
-    '-CAcreateserial',
-    '-days',
-    '2',
-    '-extfile',
-    file(`${name}.ext`),
-    '-out',
-    file(`${name}.crt`),
-  );
-}
+const { file, makeCa, makeCert } = certificates(dir);
 
 const b64url = (b: Buffer | string): string => Buffer.from(b).toString('base64url');
 

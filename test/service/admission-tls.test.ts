@@ -4,70 +4,17 @@
 // are configured, so nothing here is open by default. Certificates are made with openssl.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { certificates } from '../harness/certificates.js';
 import { startRedis, type RedisHarness } from '../harness/redis.js';
 import { startServer, type StartedServer } from '../../services/api/server.js';
 import { loadConfig } from '../../shared/config/load-config.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'guix-recipes-admission-tls-'));
-const file = (name: string): string => join(dir, name);
-const ssl = (...args: string[]): void => {
-  execFileSync('openssl', args, { stdio: 'pipe' });
-};
-
-function makeCa(name: string): void {
-  ssl(
-    'req',
-    '-x509',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-days',
-    '2',
-    '-subj',
-    `/CN=${name}`,
-    '-keyout',
-    file(`${name}.key`),
-    '-out',
-    file(`${name}.crt`),
-  );
-}
-function makeCert(name: string, ca: string, ext: string): void {
-  writeFileSync(file(`${name}.ext`), ext);
-  ssl(
-    'req',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-subj',
-    `/CN=${name}`,
-    '-keyout',
-    file(`${name}.key`),
-    '-out',
-    file(`${name}.csr`),
-  );
-  ssl(
-    'x509',
-    '-req',
-    '-in',
-    file(`${name}.csr`),
-    '-CA',
-    file(`${ca}.crt`),
-    '-CAkey',
-    file(`${ca}.key`),
-    '-CAcreateserial',
-    '-days',
-    '2',
-    '-extfile',
-    file(`${name}.ext`),
-    '-out',
-    file(`${name}.crt`),
-  );
-}
+const { file, makeCa, makeCert } = certificates(dir);
 
 interface Answer {
   status?: number;
