@@ -44,7 +44,7 @@ export async function runService(opts: RunServiceOptions, io: CliIO): Promise<nu
   const log = serviceLogger(config, io.stdout);
   // Set when the embedded redis-server is gone for good: the process then exits non-zero.
   let fatal: Error | undefined;
-  let shutdown: (() => void) | undefined;
+  let shutdown: () => void = () => {};
   const haveRedis =
     config.redis.url !== undefined ||
     config.redis.cluster !== undefined ||
@@ -58,7 +58,7 @@ export async function runService(opts: RunServiceOptions, io: CliIO): Promise<nu
       onGiveUp: (err) => {
         fatal = err;
         io.stderr.write(`guix-recipes: ${err.message}\n`);
-        shutdown?.();
+        shutdown();
       },
     });
     config.redis.url = embedded.url;
@@ -77,6 +77,29 @@ export async function runService(opts: RunServiceOptions, io: CliIO): Promise<nu
   let server: StartedServer | undefined;
   let worker: ScannerWorker | undefined;
   let walks: WalkWorker | undefined;
+  const grace = config.http.shutdownGraceMs;
+  // Signals are taken from before the API listens: a supervisor that sends SIGTERM as soon as the
+  // service answers must get a graceful close, even while the workers are still starting.
+  let startedUp: () => void = () => {};
+  const started = new Promise<void>((resolve) => (startedUp = resolve));
+  const handle = closeWithGrace(
+    { delay: grace + 10000, logger: { error: (m: unknown) => log.error(m) } },
+    async ({ signal, err }) => {
+      if (err) log.error({ err }, 'fatal error: shutting down');
+      else if (fatal) log.error({ err: fatal.message }, 'shutting down');
+      else log.info({ signal }, 'shutting down');
+      // What start-up opens is closed whole: wait for it to end first.
+      await started;
+      await server?.close().catch((e: unknown) => log.warn({ err: e }, 'closing the API'));
+      await walks?.close(grace).catch((e: unknown) => log.warn({ err: e }, 'closing the walk workers'));
+      await worker?.close(grace).catch((e: unknown) => log.warn({ err: e }, 'closing the workers'));
+      if (!worker) await registries.close().catch(() => {});
+      await embedded?.stop();
+      // close-with-grace exits 1 when this throws (0 otherwise).
+      if (fatal) throw fatal;
+    },
+  );
+  shutdown = () => void handle.close();
   try {
     // The API before the workers: if listening fails after all, no worker has taken a job.
     if (opts.api) {
@@ -92,33 +115,19 @@ export async function runService(opts: RunServiceOptions, io: CliIO): Promise<nu
       walks = await startWalkWorker({ config, registries, logger: log });
     }
   } catch (err) {
+    handle.uninstall();
     await walks?.close(0).catch(() => {});
     await worker?.close(0).catch(() => {});
     await server?.close().catch(() => {});
     await registries.close().catch(() => {});
     await embedded?.stop();
     throw err;
+  } finally {
+    startedUp();
   }
-  if (fatal) throw fatal;
-
-  const grace = config.http.shutdownGraceMs;
-  await new Promise<void>(() => {
-    const handle = closeWithGrace(
-      { delay: grace + 10000, logger: { error: (m: unknown) => log.error(m) } },
-      async ({ signal, err }) => {
-        if (err) log.error({ err }, 'fatal error: shutting down');
-        else if (fatal) log.error({ err: fatal.message }, 'shutting down');
-        else log.info({ signal }, 'shutting down');
-        await server?.close().catch((e: unknown) => log.warn({ err: e }, 'closing the API'));
-        await walks?.close(grace).catch((e: unknown) => log.warn({ err: e }, 'closing the walk workers'));
-        await worker?.close(grace).catch((e: unknown) => log.warn({ err: e }, 'closing the workers'));
-        if (!worker) await registries.close().catch(() => {});
-        await embedded?.stop();
-        // close-with-grace exits 1 when this throws (0 otherwise).
-        if (fatal) throw fatal;
-      },
-    );
-    shutdown = () => void handle.close();
-  });
+  // The embedded Redis may have been given up before the handler existed: close now.
+  if (fatal) shutdown();
+  // Runs until a signal (or the embedded Redis gone for good: `shutdown`) closes it and exits.
+  await new Promise<void>(() => {});
   return 0;
 }
