@@ -213,6 +213,11 @@ void describe('deletions through the service', () => {
     // that job, and its tag is resolved when the job runs).
     await pushFixture('two-channels', `${reg.host}/${repository}:2`, 'oci', work);
     await tagged('2');
+    // The new tag's push runs the scan job again (its tag is recorded while the job runs): wait for
+    // that job to end so the delete below lands on a finished scan.
+    await until('the second scan done', async () =>
+      (await scanStatus()).state === 'done' ? true : undefined,
+    );
     assert.equal((await scanStatus()).deleted, undefined);
 
     await deleteManifest(reg.url, repository, digest);
