@@ -274,6 +274,12 @@ export const ConfigSchema = Type.Object(
         verdictScanWaitSeconds: Type.Integer({ minimum: 0, maximum: 600, default: 25 }),
         /** Images judged per batch when a policy changes and every known image is judged again. */
         reindexBatch: Type.Integer({ minimum: 1, maximum: 10000, default: 200 }),
+        /**
+         * Policy heads and stored facts a verdict reads, kept in the API process's memory (entries);
+         * Redis says when one changes (client-side caching), so none is ever stale. 0: read Redis on
+         * every verdict. Redis Cluster: always 0.
+         */
+        factCacheEntries: Type.Integer({ minimum: 0, maximum: 10000000, default: 100000 }),
       },
       { additionalProperties: false, default: {} },
     ),

@@ -24,6 +24,7 @@ import { parsePolicyValue } from '../policy/parse-policy.js';
 import { policyDigest } from '../policy/policy-digest.js';
 import { POLICY_NAME_RE, type PolicyDocument } from '../policy/policy-schema.js';
 import { withDeadline } from './deadline.js';
+import { DirectHashReads, type HashReads } from './hash-reads.js';
 import type { RecipeStore } from './recipe-store.js';
 
 export type PolicyOrigin = 'api' | 'file' | 'builtin';
@@ -114,7 +115,15 @@ export function checkPolicyName(name: string): void {
 export class PolicyStore {
   readonly #compiled = new LRUCache<string, CompiledPolicy>({ max: COMPILED_CACHE_SIZE });
 
-  constructor(readonly store: RecipeStore) {}
+  readonly #reads: HashReads;
+
+  /** `reads`: how heads are read (default: a round trip each, `DirectHashReads`). */
+  constructor(
+    readonly store: RecipeStore,
+    reads?: HashReads,
+  ) {
+    this.#reads = reads ?? new DirectHashReads(store.redis, store.deadlineMs);
+  }
 
   get #redis() {
     return this.store.redis;
@@ -128,7 +137,7 @@ export class PolicyStore {
     return withDeadline(f(), this.store.deadlineMs, 'the store');
   }
 
-  #head(name: string, h: (string | null)[]): PolicyHead | undefined {
+  #head(name: string, h: readonly (string | null)[]): PolicyHead | undefined {
     const [version, generation, indexed, origin, deleted] = h;
     if (!version || !generation || deleted || !isOrigin(origin)) return undefined;
     return { name, version, generation: Number(generation), indexed: Number(indexed ?? '0'), origin };
@@ -136,8 +145,7 @@ export class PolicyStore {
 
   /** Version, generation and origin of a stored policy; undefined when there is none. */
   async head(name: string, opts: Opts = {}): Promise<PolicyHead | undefined> {
-    const h = await this.#run(opts, () => this.#redis.hmget(this.#keys.policy(name), ...HEAD_FIELDS));
-    return this.#head(name, h);
+    return this.#head(name, await this.#reads.hmget(this.#keys.policy(name), HEAD_FIELDS, opts));
   }
 
   /** The stored policy with its document. */
@@ -204,6 +212,7 @@ export class PolicyStore {
           new Date().toISOString(),
         ),
       )) as [string, number];
+      this.#reads.forget(this.#keys.policy(name));
       if (change === 'retry') continue;
       await this.#run(opts, () => this.#redis.sadd(this.#keys.policies(), name));
       const policy = await this.get(name, opts);
@@ -244,6 +253,7 @@ export class PolicyStore {
           String(gen),
         ),
       )) as [string, number];
+      this.#reads.forget(this.#keys.policy(name));
       if (r === 'retry') continue;
       await this.#run(opts, () => this.#redis.srem(this.#keys.policies(), name));
       return r === 'deleted';
@@ -262,6 +272,7 @@ export class PolicyStore {
     const r = await this.#run(opts, () =>
       this.#redis.eval(INDEXED_LUA, 1, this.#keys.policy(name), String(generation)),
     );
+    this.#reads.forget(this.#keys.policy(name));
     return r === 1;
   }
 

@@ -17,6 +17,12 @@ export interface ConnectOptions {
   mode: 'request' | 'blocking';
   /** A name shown by CLIENT LIST, e.g. `guix-recipes-api`. */
   connectionName?: string;
+  /**
+   * A connection that receives Redis's key invalidations as pub/sub messages (tracked-hash-reads.ts):
+   * RESP2 (to a RESP3 connection Redis sends them as push frames, which ioredis drops), and no
+   * automatic re-subscription (its owner subscribes again, in order, after a reconnection).
+   */
+  invalidationSubscriber?: boolean;
 }
 
 function baseOptions(config: Config['redis'], opts: ConnectOptions): RedisOptions {
@@ -24,6 +30,10 @@ function baseOptions(config: Config['redis'], opts: ConnectOptions): RedisOption
     connectionName: opts.connectionName ?? 'guix-recipes',
     retryStrategy: (times) => Math.min(100 * 2 ** times, 2000),
   };
+  if (opts.invalidationSubscriber) {
+    o.protocol = 2;
+    o.autoResubscribe = false;
+  }
   if (opts.mode === 'request') {
     o.enableOfflineQueue = false;
     o.maxRetriesPerRequest = 1;

@@ -7,7 +7,7 @@
  * Results are content-addressed, so a digest's recipe only changes when the digest is scanned again
  * (then its `scannedAt` changes): parsed recipes are cached by digest and scan time, bounded by
  * size, and a verdict costs one small HMGET per manifest (the rendered texts stored beside the
- * recipe are never read here).
+ * recipe are never read here), which `reads` may answer from memory (tracked-hash-reads.ts).
  *
  * Each subject comes with a **stamp**: the image record's version, read BEFORE the facts. Every
  * change of the record bumps it, so of two verdicts on the same image the one with the higher stamp
@@ -21,6 +21,7 @@ import { readRecipe, type Recipe } from '../guix/recipe.js';
 import type { ImageRef } from '../oci/reference.js';
 import type { PlatformFacts, Subject } from '../policy/subject.js';
 import { withDeadline } from './deadline.js';
+import { DirectHashReads, type HashReads } from './hash-reads.js';
 import type { RecipeStore, RollupEntry } from './recipe-store.js';
 
 type Opts = { signal?: AbortSignal };
@@ -41,6 +42,8 @@ export interface StampedSubject {
 export interface StoreSubjectsOptions {
   /** Parsed recipes kept, by the size of their JSON. Default 64 MiB. */
   maxRecipeBytes?: number;
+  /** How the facts of a digest are read (default: a round trip each, `DirectHashReads`). */
+  reads?: HashReads;
 }
 
 const RESULT_FIELDS = ['kind', 'scannedAt', 'platform', 'platforms', 'reason'] as const;
@@ -52,11 +55,13 @@ type Facts =
 
 export class StoreSubjects {
   readonly #recipes: LRUCache<string, Recipe>;
+  readonly #reads: HashReads;
 
   constructor(
     readonly store: RecipeStore,
     opts: StoreSubjectsOptions = {},
   ) {
+    this.#reads = opts.reads ?? new DirectHashReads(store.redis, store.deadlineMs);
     this.#recipes = new LRUCache<string, Recipe>({
       // Each recipe is set with the length of its JSON as its size (#facts).
       maxSize: opts.maxRecipeBytes ?? 64 * 1024 * 1024,
@@ -78,9 +83,7 @@ export class StoreSubjects {
   /** The stored facts of one manifest digest, or undefined when none is stored. */
   async #facts(digest: Digest, opts: Opts): Promise<Facts | undefined> {
     const key = this.store.keys.result(digest);
-    const [kind, scannedAt, platform, platforms, reason] = await this.#run(opts, () =>
-      this.store.redis.hmget(key, ...RESULT_FIELDS),
-    );
+    const [kind, scannedAt, platform, platforms, reason] = await this.#reads.hmget(key, RESULT_FIELDS, opts);
     switch (kind) {
       case 'index':
         return { kind, platforms: JSON.parse(platforms ?? '[]') as RollupEntry[] };

@@ -643,6 +643,52 @@ void describe('the verdict index: re-evaluation without scans', () => {
     );
   });
 
+  void test('verdicts are answered from memory, and follow at once a policy another API process changes', async () => {
+    const image = `${env.reg.host}/transformations@${digest.transformations}`;
+    const admin = env.redis.connect();
+    const other = await buildApp({ config: env.config }, { logger: false });
+    const hmgets = async () =>
+      Number(/cmdstat_hmget:calls=(\d+)/.exec(await admin.info('commandstats'))?.[1] ?? 0);
+    try {
+      const put = (rules: object) =>
+        other.inject({
+          method: 'PUT',
+          url: '/v1/policies/shared',
+          headers: { ...auth(TOKENS.admin), 'content-type': 'application/json' },
+          payload: JSON.stringify(doc({ ...LENIENT, ...rules }, { name: 'shared' })),
+        });
+      assert.equal((await put({})).statusCode, 201);
+      const outcome = async () => (await verdict(image, 'shared')).body.outcome;
+      const until = async (want: string) => {
+        for (const end = Date.now() + 2000; (await outcome()) !== want;) {
+          assert.ok(Date.now() < end, `the verdict turns ${want} within a moment`);
+          await new Promise((r) => setTimeout(r, 5));
+        }
+      };
+      await until('allow');
+      await deniedNow('shared'); // the other process's re-evaluation over: nothing else reads now
+      await outcome(); // policy head and facts now held
+      const before = await hmgets();
+      for (let i = 0; i < 20; i++) assert.equal(await outcome(), 'allow');
+      assert.equal(await hmgets(), before, 'twenty verdicts without one read of Redis');
+
+      // Changed, then deleted, through the other process: this one's verdicts follow.
+      assert.equal((await put({ transformations: { allowed: false } })).statusCode, 200);
+      await until('deny');
+      const del = await other.inject({
+        method: 'DELETE',
+        url: '/v1/policies/shared',
+        headers: auth(TOKENS.admin),
+      });
+      assert.equal(del.statusCode, 204);
+      for (const end = Date.now() + 2000; (await verdict(image, 'shared')).res.statusCode !== 404;)
+        assert.ok(Date.now() < end, 'the deleted policy is gone here too');
+    } finally {
+      await other.close();
+      admin.disconnect();
+    }
+  });
+
   void test('the default policy has its index too', async () => {
     const denied = await deniedNow('default');
     assert.ok(denied.includes(`${env.reg.host}/no-provenance@${digest['no-provenance']}`), denied.join('\n'));

@@ -23,6 +23,8 @@ import type { PolicyDocument } from '../../../shared/policy/policy-schema.js';
 import { readPolicyFile } from '../../../shared/policy/read-policy-file.js';
 import { PolicyStore } from '../../../shared/store/policy-store.js';
 import { StoreSubjects } from '../../../shared/store/verdict-subject.js';
+import { DirectHashReads } from '../../../shared/store/hash-reads.js';
+import { TrackedHashReads } from '../../../shared/store/tracked-hash-reads.js';
 import { Reindexer, VerdictIndex } from '../../../shared/store/verdict-index.js';
 
 declare module 'fastify' {
@@ -53,7 +55,23 @@ export default fp(
       files.push({ doc, file });
     }
 
-    const policies = new PolicyStore(app.store);
+    // Verdicts read policy heads and stored facts from memory, kept exact by Redis (client-side
+    // caching); not on a Cluster, whose tracking is per node.
+    const { factCacheEntries } = config.policies;
+    const reads =
+      factCacheEntries > 0 && !config.redis.cluster
+        ? TrackedHashReads.connect(config.redis, {
+            maxEntries: factCacheEntries,
+            deadlineMs: config.redis.commandTimeoutMs,
+            fallback: new DirectHashReads(app.store.redis, app.store.deadlineMs),
+            onTrackingError: (err) =>
+              app.log.warn(
+                { err: err.message },
+                'verdict fact cache: Redis tracking failed (reading uncached)',
+              ),
+          })
+        : undefined;
+    const policies = new PolicyStore(app.store, reads);
     const verdictIndex = new VerdictIndex(policies, new StoreSubjects(app.store), {
       batch: config.policies.reindexBatch,
     });
@@ -78,7 +96,7 @@ export default fp(
       new VerdictService({
         store: app.store,
         policies,
-        subjects: new StoreSubjects(app.store),
+        subjects: new StoreSubjects(app.store, reads ? { reads } : {}),
         ...(tags ? { tags } : {}),
         scanRequests: app.scanRequests,
         registryConfigured: (host) => findRegistry(config, host) !== undefined,
@@ -122,6 +140,7 @@ export default fp(
       clearInterval(timer);
       closing.abort();
       await reindexer.idle();
+      await reads?.close();
     });
   },
   { name: 'policies', fastify: '5.x', dependencies: ['services'] },
