@@ -9,6 +9,7 @@ import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { admit } from '../../../shared/gate/admission.js';
 import { AdmissionParams, AdmissionResponseSchema, AdmissionReviewSchema } from '../schemas/admission.js';
+import { withRequestDeadline } from '../request-deadline.js';
 import { problemResponses } from '../schemas/common.js';
 
 export default async function admissionRoutes(fastify: FastifyInstance): Promise<void> {
@@ -23,16 +24,16 @@ export default async function admissionRoutes(fastify: FastifyInstance): Promise
     body: AdmissionReviewSchema,
     response: { 200: AdmissionResponseSchema, ...problemResponses },
   };
-  const review = async (body: Parameters<typeof admit>[1], policyName: string | undefined) => {
-    const signal = AbortSignal.timeout(deadlineMs);
-    const policy = await verdicts.policy(policyName, { signal });
-    return admit(verdicts, body, {
-      policy,
-      signal,
-      scanWaitMs: config.admission.scanWaitSeconds * 1000,
-      maxContainers: config.admission.maxContainers,
+  const review = (body: Parameters<typeof admit>[1], policyName: string | undefined) =>
+    withRequestDeadline(deadlineMs, async (signal) => {
+      const policy = await verdicts.policy(policyName, { signal });
+      return admit(verdicts, body, {
+        policy,
+        signal,
+        scanWaitMs: config.admission.scanWaitSeconds * 1000,
+        maxContainers: config.admission.maxContainers,
+      });
     });
-  };
 
   app.post(
     '/v1/admission',

@@ -10,6 +10,7 @@ import { RecipeError } from '../../../shared/errors.js';
 import { parsePlatform } from '../../../shared/content/platform.js';
 import { clampPage } from '../../../shared/store/recipe-store.js';
 import type { DeniedPage } from '../../../shared/store/verdict-index.js';
+import { withRequestDeadline } from '../request-deadline.js';
 import { problemResponses } from '../schemas/common.js';
 import {
   DeniedPageSchema,
@@ -49,21 +50,21 @@ export default async function verdictRoutes(fastify: FastifyInstance): Promise<v
   const scanWaitMs = config.policies.verdictScanWaitSeconds * 1000;
   const deadlineMs = config.http.requestTimeoutMs > 0 ? config.http.requestTimeoutMs : 30_000;
 
-  const judge = async (image: string, policy: string | object | undefined, platform?: string) => {
-    const signal = AbortSignal.timeout(deadlineMs);
-    const compiled = await verdicts.policy(policy, { signal });
-    const j = await verdicts.judge(image, compiled, {
-      signal,
-      scanWaitMs,
-      ...(platform ? { platform: parsePlatform(platform) } : {}),
+  const judge = (image: string, policy: string | object | undefined, platform?: string) =>
+    withRequestDeadline(deadlineMs, async (signal) => {
+      const compiled = await verdicts.policy(policy, { signal });
+      const j = await verdicts.judge(image, compiled, {
+        signal,
+        scanWaitMs,
+        ...(platform ? { platform: parsePlatform(platform) } : {}),
+      });
+      return {
+        ...j.verdict,
+        ...(j.image ? { image: j.image } : {}),
+        ...(j.tag ? { tag: j.tag } : {}),
+        ...(j.scanQueued ? { scanQueued: true } : {}),
+      };
     });
-    return {
-      ...j.verdict,
-      ...(j.image ? { image: j.image } : {}),
-      ...(j.tag ? { tag: j.tag } : {}),
-      ...(j.scanQueued ? { scanQueued: true } : {}),
-    };
-  };
 
   app.post(
     '/v1/verdicts',
