@@ -74,10 +74,12 @@ void describe('registry client on docker-registry', { timeout: 300_000 }, () => 
     const archives = new Map(
       await Promise.all(FIXTURES.map(async (f) => [f, await unpackFixture(f, work)] as const)),
     );
-    const jobs = FIXTURES.flatMap((f) => FORMATS.map((fmt) => ({ f, fmt })));
-    await pool(jobs, 4, async ({ f, fmt }) =>
-      pushed.set(`${f}/${fmt}`, await pushArchive(archives.get(f)!, `${reg.host}/guix/${f}:${fmt}`, fmt)),
-    );
+    // Fixtures in parallel, the formats of one fixture in turn: two formats share blobs, and
+    // docker-registry may fail one of two uploads of the same blob to a repository at once.
+    await pool([...FIXTURES], 4, async (f) => {
+      for (const fmt of FORMATS)
+        pushed.set(`${f}/${fmt}`, await pushArchive(archives.get(f)!, `${reg.host}/guix/${f}:${fmt}`, fmt));
+    });
     client = new RegistryClient({ registries: [registryEndpoint(`http://${reg.host}`)] });
   });
   after(async () => {
