@@ -5,7 +5,8 @@
  * drawn by cli-progress; the line is cleared when the scan ends, so that what follows (the recipe, an
  * error) is all that stays on the screen.
  */
-import cliProgress from 'cli-progress';
+import { createRequire } from 'node:module';
+import type cliProgressModule from 'cli-progress';
 import type { ScanProgress, ScanProgressListener } from '../../shared/scan/scan-progress.js';
 import type { CliIO } from './cli-io.js';
 
@@ -26,6 +27,8 @@ function mib(n: number): string {
 export function progressDisplay(io: CliIO, quiet: boolean): ProgressDisplay | undefined {
   const stream = io.progressTerminal;
   if (quiet || stream === undefined) return undefined;
+  // Loaded only when a bar is drawn: a scan piped or in a script does not pay for it.
+  const cliProgress = createRequire(import.meta.url)('cli-progress') as typeof cliProgressModule;
   const bar = new cliProgress.SingleBar({
     stream,
     format: 'layer {layer}/{layers} [{bar}] {percentage}% | {read} of {size} | {rate}',

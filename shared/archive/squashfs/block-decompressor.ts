@@ -10,8 +10,9 @@
  *   is used rather than a native binding because the bindings that install on Node 20 decode a block
  *   whole into memory, with no way to stop a decompression bomb early.
  */
+import { createRequire } from 'node:module';
+import type XzModule from 'xz-decompress';
 import zlib from 'node:zlib';
-import xzDecompress from 'xz-decompress';
 import { RecipeError, toRecipeError } from '../../errors.js';
 import { inflate } from '../inflate.js';
 import type { SquashfsCompression } from './superblock.js';
@@ -99,6 +100,9 @@ async function inflateXz(input: Uint8Array, opts: DecompressOptions): Promise<Ui
       controller.close();
     },
   });
+  // Loaded on first use: its WebAssembly decoder costs memory every scan would pay, and xz squashfs
+  // blocks are rare.
+  const xzDecompress = createRequire(import.meta.url)('xz-decompress') as typeof XzModule;
   const reader = new xzDecompress.XzReadableStream(source).getReader();
   const chunks: Uint8Array[] = [];
   let total = 0;
