@@ -41,6 +41,7 @@ void describe('tracked hash reads (Redis client-side caching)', () => {
   before(async () => {
     redis = await startRedis();
     admin = redis.connect() as Redis;
+    admin.on('error', () => {}); // Redis is stopped on purpose below
     await waitReady(admin);
     reads = TrackedHashReads.connect(redis.redisConfig, {
       maxEntries: 100,
