@@ -3,7 +3,7 @@
  * for Node processes started through `node()`, its peak RSS (bench/peak-rss-preload.mjs). Process
  * start, module loading and exit are part of what is measured, as they are for a user.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -113,4 +113,51 @@ export function buildDist(ctx: BenchContext): void {
   ctx.log('npm run build');
   const b = spawnSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'ignore' });
   if (b.status !== 0) throw new Error('npm run build failed');
+}
+
+/**
+ * `guix-recipes serve` as a child process, its environment `env` over this one's; resolves with the
+ * URL its log (JSON lines on standard output) says it listens on. Standard output is read until then
+ * and drained after; the last 8 KiB of standard error go into the error if it does not start.
+ */
+export async function startServe(env: NodeJS.ProcessEnv): Promise<{ url: string; child: ChildProcess }> {
+  const child = spawn(process.execPath, [join(ROOT, 'bin/guix-recipes'), 'serve'], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let err = '';
+  let out = '';
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (c: string) => (err = (err + c).slice(-8192)));
+  try {
+    const url = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`serve did not start: ${err}`)), 60_000);
+      child.stdout.setEncoding('utf8');
+      child.stdout.on('data', (c: string) => {
+        out = (out + c).slice(-8192);
+        const m = /listening on ([^\s"]+)/.exec(out);
+        if (m) {
+          clearTimeout(timer);
+          child.stdout.removeAllListeners('data');
+          child.stdout.resume(); // the rest of the log is not kept
+          resolve(m[1]!);
+        }
+      });
+      child.on('exit', (code) => reject(new Error(`serve exited ${code}: ${err}`)));
+    });
+    return { url, child };
+  } catch (e) {
+    await stopProcess(child);
+    throw e;
+  }
+}
+
+/** SIGTERM, as a supervisor sends it, then SIGKILL after 20 s; resolves once the process has exited. */
+export async function stopProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  const t = setTimeout(() => child.kill('SIGKILL'), 20_000);
+  await exited;
+  clearTimeout(t);
 }

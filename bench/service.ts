@@ -33,7 +33,7 @@ import { startRegistry, type RunningRegistry } from '../test/harness/registry.js
 import { skopeo } from '../test/harness/skopeo.js';
 import { BenchLayout, type GrownImage } from './generate-image.js';
 import { check, type BenchContext } from './measure.js';
-import { buildDist, median, spread } from './processes.js';
+import { buildDist, median, spread, startServe, stopProcess } from './processes.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CLI = join(ROOT, 'bin/guix-recipes');
@@ -78,31 +78,9 @@ class Service {
         rateLimit: { burst: 1_000_000_000, perSecond: 1_000_000_000 },
       }),
     );
-    const child = spawn(process.execPath, [CLI, 'serve'], {
-      env: this.#env({ PORT: '0' }),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const { url, child } = await startServe(this.#env({ PORT: '0' }));
     this.children.push(child);
-    let err = '';
-    let out = '';
-    child.stderr.setEncoding('utf8');
-    child.stderr.on('data', (c: string) => (err = (err + c).slice(-8192)));
-    this.url = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`serve did not start: ${err}`)), 60_000);
-      // Its log (JSON lines on standard output) says where it listens.
-      child.stdout.setEncoding('utf8');
-      child.stdout.on('data', (c: string) => {
-        out = (out + c).slice(-8192);
-        const m = /listening on ([^\s"]+)/.exec(out);
-        if (m) {
-          clearTimeout(timer);
-          child.stdout.removeAllListeners('data');
-          child.stdout.resume(); // the rest of the log is not kept
-          resolve(m[1]!);
-        }
-      });
-      child.on('exit', (code) => reject(new Error(`serve exited ${code}: ${err}`)));
-    });
+    this.url = url;
   }
 
   /** Start `n` more worker processes. */
@@ -119,11 +97,11 @@ class Service {
   /** Stop the worker processes (SIGTERM, as a supervisor does). */
   async stopWorkers(): Promise<void> {
     const workers = this.children.splice(1);
-    await Promise.all(workers.map(stop));
+    await Promise.all(workers.map(stopProcess));
   }
 
   async stop(): Promise<void> {
-    await Promise.all(this.children.splice(0).map(stop));
+    await Promise.all(this.children.splice(0).map(stopProcess));
     if (this.#dir) await rm(this.#dir, { recursive: true, force: true });
   }
 
@@ -156,15 +134,6 @@ class Service {
       if (left.size > 0) await new Promise((r) => setTimeout(r, pollMs));
     }
   }
-}
-
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGTERM');
-  const t = setTimeout(() => child.kill('SIGKILL'), 20_000);
-  await exited;
-  clearTimeout(t);
 }
 
 /** Drop the cached summaries of these layers, so the next scan reads them again. */

@@ -17,7 +17,6 @@
  *   marked so. When the shipped rate limit refuses requests at 1,000/s, the latency lines are
  *   measured again with it raised, marked "(raised)", so the cost of a verdict is still known.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,7 +29,7 @@ import { RecipeStore } from '../shared/store/recipe-store.js';
 import { closeRedis, waitReady } from '../shared/store/redis-connection.js';
 import { startRedis } from '../test/harness/redis.js';
 import type { BenchContext } from './measure.js';
-import { buildDist } from './processes.js';
+import { buildDist, startServe, stopProcess } from './processes.js';
 
 const REGISTRY = 'bench.registry.invalid:5000';
 const RATE = 1000;
@@ -110,42 +109,6 @@ function run(opts: autocannon.Options): Promise<Load> {
   });
 }
 
-/** `guix-recipes serve` with this configuration file; resolves with its URL. */
-async function serve(env: Record<string, string>): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, ['bin/guix-recipes', 'serve'], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let err = '';
-  let out = '';
-  child.stderr.setEncoding('utf8');
-  child.stderr.on('data', (c: string) => (err += c));
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`serve did not start: ${err}`)), 60_000);
-    // Its log (JSON lines on standard output) says where it listens.
-    child.stdout.setEncoding('utf8');
-    child.stdout.on('data', (c: string) => {
-      out += c;
-      const m = /listening on ([^\s"]+)/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        child.stdout.removeAllListeners('data');
-        child.stdout.resume(); // the rest of the log is not kept
-        resolve(m[1]!);
-      }
-    });
-    child.on('exit', (code) => reject(new Error(`serve exited ${code}: ${err}`)));
-  });
-  return { url, child };
-}
-
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGTERM');
-  await exited;
-}
-
 /** loadtest's latencies are whole milliseconds, rounded down. */
 function ms(n: number): string {
   return `${n.toFixed(0)} ms`;
@@ -210,7 +173,7 @@ export async function benchVerdicts(ctx: BenchContext): Promise<void> {
           ...extra,
         }),
       );
-      return serve({ REDIS_URL: redis.url!, PORT: '0', GUIX_RECIPES_CONFIG: file });
+      return startServe({ REDIS_URL: redis.url!, PORT: '0', GUIX_RECIPES_CONFIG: file });
     };
     const post = (url: string, r: (typeof routes)[number]) => ({
       url: `${url}${r.path}`,
@@ -262,7 +225,7 @@ export async function benchVerdicts(ctx: BenchContext): Promise<void> {
     try {
       refused = await latencies(shipped.url, false);
     } finally {
-      await stop(shipped.child);
+      await stopProcess(shipped.child);
     }
     // What the in-memory policy heads and facts (policies.factCacheEntries) save: the same verdicts
     // read from Redis each time (two round trips).
@@ -283,7 +246,7 @@ export async function benchVerdicts(ctx: BenchContext): Promise<void> {
         note: 'policies.factCacheEntries: 0 (informational)',
       });
     } finally {
-      await stop(uncached.child);
+      await stopProcess(uncached.child);
     }
 
     // Throughput is what one process can answer at most: measured with the rate limit raised (the
@@ -307,7 +270,7 @@ export async function benchVerdicts(ctx: BenchContext): Promise<void> {
         });
       }
     } finally {
-      await stop(raised.child);
+      await stopProcess(raised.child);
     }
   } finally {
     await redis.stop();
