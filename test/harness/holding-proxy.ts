@@ -1,7 +1,7 @@
 // A tiny HTTP proxy in front of a registry that can hold blob reads unanswered, so a test can catch
 // a scan "in the middle" (and kill its worker there) — something a real registry cannot do.
-import { createServer, request, type ServerResponse } from 'node:http';
-import { freePort } from './redis.js';
+import { createServer, type ServerResponse } from 'node:http';
+import { forward, listenOnLoopback } from './forwarding-proxy.js';
 
 export interface HoldingProxy {
   /** `127.0.0.1:PORT`, to configure as the registry. */
@@ -26,23 +26,14 @@ export async function startHoldingProxy(upstreamPort: number): Promise<HoldingPr
       held.push(res); // never answered: the scan hangs here until its worker dies
       return;
     }
-    const up = request(
-      { host: '127.0.0.1', port: upstreamPort, method: req.method, path: req.url, headers: req.headers },
-      (r) => {
-        res.writeHead(r.statusCode ?? 502, r.headers);
-        r.pipe(res);
-      },
-    );
-    up.on('error', () => res.destroy());
-    req.pipe(up);
+    forward(req, res, upstreamPort);
   });
-  const port = await freePort();
-  await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
+  const listener = await listenOnLoopback(server);
   const dropHeld = (): void => {
     for (const r of held.splice(0)) r.destroy();
   };
   return {
-    host: `127.0.0.1:${port}`,
+    host: listener.host,
     get blobRequests() {
       return blobRequests;
     },
@@ -55,7 +46,7 @@ export async function startHoldingProxy(upstreamPort: number): Promise<HoldingPr
     dropHeld,
     async close() {
       dropHeld();
-      await new Promise((r) => server.close(r));
+      await listener.close();
     },
   };
 }

@@ -3,8 +3,8 @@
  * GET is answered 200 with the whole blob: what some registries and object stores behind a redirect
  * do, and what a real docker-registry (which honours Range) cannot show. It counts what it forwards.
  */
-import { createServer, request } from 'node:http';
-import { freePort } from './registry.js';
+import { createServer } from 'node:http';
+import { forward, listenOnLoopback } from './forwarding-proxy.js';
 
 export interface RangeIgnoringProxy {
   /** `127.0.0.1:PORT`, to use as the registry host. */
@@ -26,32 +26,24 @@ export async function startRangeIgnoringProxy(upstreamPort: number): Promise<Ran
       delete headers.range;
       if (isBlob) rangesDropped++;
     }
-    const up = request(
-      { host: '127.0.0.1', port: upstreamPort, method: req.method, path: req.url, headers },
-      (r) => {
-        res.writeHead(r.statusCode ?? 502, r.headers);
+    forward(req, res, upstreamPort, {
+      headers,
+      onResponse: (r) => {
         if (isBlob) r.on('data', (d: Buffer) => (blobBytesSent += d.length));
-        r.pipe(res);
         // The client closing early (a range cut out of the whole blob) ends the upstream read too.
         res.on('close', () => r.destroy());
       },
-    );
-    up.on('error', () => res.destroy());
-    req.pipe(up);
+    });
   });
-  const port = await freePort();
-  await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
+  const listener = await listenOnLoopback(server);
   return {
-    host: `127.0.0.1:${port}`,
+    host: listener.host,
     get rangesDropped() {
       return rangesDropped;
     },
     get blobBytesSent() {
       return blobBytesSent;
     },
-    async close() {
-      server.closeAllConnections();
-      await new Promise((r) => server.close(r));
-    },
+    close: listener.close,
   };
 }

@@ -1,8 +1,8 @@
 // A tiny HTTP proxy in front of a registry that refuses some paths as a registry without them
 // does (404 with the distribution error UNSUPPORTED), passing everything else: a registry with its
 // catalog disabled, which docker-registry cannot be configured to be.
-import { createServer, request } from 'node:http';
-import { freePort } from './redis.js';
+import { createServer } from 'node:http';
+import { forward, listenOnLoopback } from './forwarding-proxy.js';
 
 export interface RefusingProxy {
   /** `127.0.0.1:PORT`, to configure as the registry. */
@@ -26,27 +26,14 @@ export async function startRefusingProxy(
         .end('{"errors":[{"code":"UNSUPPORTED","message":"The operation is unsupported."}]}');
       return;
     }
-    const up = request(
-      { host: '127.0.0.1', port: upstreamPort, method: req.method, path: req.url, headers: req.headers },
-      (r) => {
-        res.writeHead(r.statusCode ?? 502, r.headers);
-        r.pipe(res);
-      },
-    );
-    up.on('error', () => res.destroy());
-    req.pipe(up);
+    forward(req, res, upstreamPort);
   });
-  const port = await freePort();
-  await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
+  const listener = await listenOnLoopback(server);
   return {
-    host: `127.0.0.1:${port}`,
+    host: listener.host,
     get refused() {
       return refused;
     },
-    close: () =>
-      new Promise((r) => {
-        server.closeAllConnections();
-        server.close(() => r());
-      }),
+    close: listener.close,
   };
 }
