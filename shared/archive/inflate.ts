@@ -37,16 +37,29 @@ export const DEFAULT_MAX_INFLATED_BYTES = 16 * 1024 ** 3;
 export const INFLATE_CHUNK = 1024 * 1024;
 
 /**
+ * Compressed bytes given to the inflater at a time. zlib returns to the main thread after each input
+ * buffer, and a socket delivers 64 KiB reads: handed over as they come, a layer costs a thread-pool
+ * round trip per 64 KiB, and the inflater waits on the main thread for each (a third of its time).
+ */
+export const INFLATE_INPUT = 1024 * 1024;
+
+/**
  * Inflated bytes zlib may hold ahead of the tar walk: two output buffers, so the inflater goes on
  * with the next one while the walk takes the last (zlib pauses whenever its output is not taken).
  */
 export const INFLATE_BUFFER = 2 * INFLATE_CHUNK;
 
+/** Pieces of INFLATE_INPUT queued at the inflater's input: one being inflated, the next one waiting. */
+export const INFLATE_PIECES = 2;
+
+/** Compressed bytes queued at the inflater's input. */
+const INFLATE_QUEUE = INFLATE_PIECES * INFLATE_INPUT;
+
 /** node:zlib passes stream options on to its Transform (its types only list zlib's own). */
 const GUNZIP_OPTIONS: zlib.ZlibOptions & { readableHighWaterMark: number; writableHighWaterMark: number } = {
   chunkSize: INFLATE_CHUNK,
   readableHighWaterMark: INFLATE_BUFFER,
-  writableHighWaterMark: INFLATE_CHUNK,
+  writableHighWaterMark: INFLATE_QUEUE,
 };
 
 /** Input slice fed to fzstd at a time: bounds what one push can expand to (RLE blocks). */
@@ -70,13 +83,24 @@ export function inflate(compression: Compression, opts: InflateOptions = {}): Du
           cap,
           what,
           readableHighWaterMark: INFLATE_BUFFER,
-          writableHighWaterMark: INFLATE_CHUNK,
+          writableHighWaterMark: INFLATE_QUEUE,
         });
       return fzstdStream(cap, what);
     }
     default:
       throw new RecipeError('unsupported-media-type', `unknown layer compression: ${String(compression)}`);
   }
+}
+
+/**
+ * Whether the stream `inflate(compression, opts)` makes is done with each chunk written to it once
+ * that write's callback has run, so that its buffer may hold other bytes (node:zlib and the zstd
+ * program are; the pass-through of plain tar hands its chunks on and fzstd keeps views of them).
+ */
+export function releasesInput(compression: Compression, opts: InflateOptions = {}): boolean {
+  if (compression === 'gzip') return true;
+  if (compression !== 'zstd') return false;
+  return nativeZstd() !== undefined || (opts.zstd === 'program' && zstdProgram() !== null);
 }
 
 /** Whether zstd runs on node:zlib here (else on the program or fzstd). */

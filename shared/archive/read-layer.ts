@@ -10,7 +10,8 @@ import { pipeline } from 'node:stream/promises';
 import { RecipeError, toRecipeError } from '../errors.js';
 import type { Descriptor } from '../content/descriptor.js';
 import type { Compression } from '../content/media-types.js';
-import { inflate } from './inflate.js';
+import { inflate, INFLATE_INPUT, INFLATE_PIECES, releasesInput, type InflateOptions } from './inflate.js';
+import { InputPieces } from './input-pieces.js';
 import { walkTar, type TarVisitor, type TarWalkResult } from './tar-walk.js';
 import { VerifyStream } from '../content/verify-stream.js';
 
@@ -69,13 +70,17 @@ export async function readLayer(
   let walkError: RecipeError | undefined;
   let inflater: Duplex | undefined;
   let walk: Promise<TarWalkResult> | undefined;
+  // Raw bytes not yet given to the inflater: handed over INFLATE_INPUT at a time (see inflate.ts).
+  let pieces: InputPieces | undefined;
   const start = (first: Uint8Array): Duplex => {
     const compression = opts.compression === 'detect' ? detectCompression(first, what) : opts.compression;
-    const z = inflate(compression, {
+    const inflateOpts: InflateOptions = {
       what,
       zstd: 'program', // one stream per layer: the zstd program, when installed, is worth its start
       ...(opts.maxInflatedBytes !== undefined && { maxInflatedBytes: opts.maxInflatedBytes }),
-    });
+    };
+    const z = inflate(compression, inflateOpts);
+    pieces = new InputPieces(INFLATE_INPUT, releasesInput(compression, inflateOpts));
     z.on('error', () => {}); // reported by walkTar, or irrelevant once the walk is done
     walk = walkTar(z, visitor, {
       signal: walkSignal,
@@ -106,6 +111,7 @@ export async function readLayer(
   /** After the walk is done: drop the inflater; give up on the rest when it is over the drain budget. */
   const afterWalk = (): Error | null => {
     if (walkError) return walkError;
+    pieces?.clear();
     if (inflater !== undefined && !inflater.destroyed) inflater.destroy();
     if (desc.size - bytesRead > maxDrain) {
       abandoned = true;
@@ -113,8 +119,21 @@ export async function readLayer(
     }
     return null;
   };
+  // Pieces written to the inflater and not yet taken: at most INFLATE_PIECES, so that it always has
+  // the next one queued (waiting for its 'drain', which comes only once the queue is empty, would
+  // leave it idle while the next piece is gathered).
+  let inFlight = 0;
+  /** Write `piece` to the inflater; its buffer goes back to `pieces` once the inflater is done with it. */
+  const feed = (z: Duplex, piece: Buffer): void => {
+    inFlight += 1;
+    z.write(piece, () => {
+      inFlight -= 1;
+      pieces?.release(piece);
+      if (inFlight < INFLATE_PIECES) resume();
+    });
+  };
   const sink = new Writable({
-    highWaterMark: 1024 * 1024,
+    highWaterMark: INFLATE_INPUT,
     write(chunk: Buffer, _enc, cb) {
       bytesRead += chunk.length;
       onBytes?.(bytesRead);
@@ -125,24 +144,24 @@ export async function readLayer(
           }),
         );
       if (walkDone) return cb(afterWalk());
-      let piece = chunk;
+      let input = chunk;
       if (inflater === undefined) {
         // Enough bytes to tell the compression from its magic number.
         head.push(chunk);
         headBytes += chunk.length;
         if (headBytes < MAGIC_BYTES) return cb();
-        piece = Buffer.concat(head);
+        input = Buffer.concat(head);
         head = [];
         try {
-          inflater = start(piece);
+          inflater = start(input);
         } catch (err) {
           return cb(err as Error);
         }
       }
-      if (inflater.write(piece)) return cb();
-      // Wait for the inflater to drain, or for the walk to end (it may stop reading for good).
+      for (const piece of (pieces as InputPieces).add(input)) feed(inflater, piece);
+      if (inFlight < INFLATE_PIECES) return cb();
+      // Wait for the inflater to take a piece, or for the walk to end (it may stop reading for good).
       waiting = cb;
-      inflater.once('drain', resume);
     },
   });
   /** The sink's write waiting for the inflater; one at a time (a Writable writes one chunk at a time). */
@@ -151,7 +170,6 @@ export async function readLayer(
     const cb = waiting;
     if (cb === undefined) return;
     waiting = undefined;
-    inflater?.off('drain', resume);
     cb(walkDone ? afterWalk() : null);
   }
 
@@ -166,10 +184,14 @@ export async function readLayer(
       });
     // The blob matched its size and digest (the pipeline fails otherwise).
     if (inflater === undefined) {
-      inflater = start(Buffer.concat(head));
-      inflater.end(Buffer.concat(head));
-    } else if (!walkDone) inflater.end();
-    else if (!inflater.destroyed) inflater.destroy();
+      const whole = Buffer.concat(head);
+      inflater = start(whole);
+      inflater.end(whole);
+    } else if (!walkDone) {
+      const rest = (pieces as InputPieces).rest();
+      if (rest.length > 0) feed(inflater, rest);
+      inflater.end();
+    } else if (!inflater.destroyed) inflater.destroy();
     const r = await (walk as Promise<TarWalkResult>);
     // What the walk left unread (after an early stop or the end-of-archive marker) is dropped; an
     // inflater that is a child process must be ended, not left waiting for a reader.

@@ -119,8 +119,8 @@ export class ZstdProgramStream extends Duplex {
   }
 
   override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
-    if (this.#child.stdin.write(chunk)) cb();
-    else this.#child.stdin.once('drain', () => cb());
+    // Called back once the pipe took the whole chunk: the caller may then use its buffer again.
+    this.#child.stdin.write(chunk, () => cb());
   }
 
   override _final(cb: (err?: Error | null) => void): void {
