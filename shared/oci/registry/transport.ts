@@ -11,7 +11,8 @@
  * What a successful answer means (manifest, blob, ping) is the caller's: see `call`.
  */
 import { rootCertificates } from 'node:tls';
-import { Agent, request, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
+import { Agent, request } from './http-client.js';
 import { RecipeError, isRecipeError, toRecipeError } from '../../errors.js';
 import { apiHost } from '../reference.js';
 import { RegistryAuth } from './auth.js';
