@@ -30,7 +30,7 @@ import { startRegistry, type RunningRegistry } from '../test/harness/registry.js
 import { skopeo } from '../test/harness/skopeo.js';
 import { BenchLayout, haveZstdProgram, type GrownImage } from './generate-image.js';
 import { check, mib, MiB, timeOnce, type BenchContext } from './measure.js';
-import { buildDist, interleaved, median, node, runProcess, spread } from './processes.js';
+import { buildDist, cli, interleaved, median, node, runProcess, spread } from './processes.js';
 import { RSS_LIMIT } from './peak-memory.js';
 import { benchWorkerVsFloor } from './service.js';
 
@@ -42,7 +42,6 @@ export const KNOWN_TARGET = 0.1;
 export const VERIFIED_TARGET = 1.0;
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const CLI = join(ROOT, 'bin/guix-recipes');
 const FLOOR = join(ROOT, 'bench/floor.mjs');
 const REPO = 'bench/big';
 
@@ -124,8 +123,7 @@ export async function benchEndToEnd(ctx: BenchContext): Promise<void> {
       return r.seconds;
     };
     const ours = async (i: GrownImage) => {
-      const r = await node(
-        CLI,
+      const r = await cli(
         ['inspect', `docker://${reg.host}/${REPO}:${i.ref}`, '--tls-verify=false', '--output', 'channels'],
         { signal },
       );

@@ -1,6 +1,6 @@
 /**
  * Whole processes, timed: a command's wall time from spawn to exit, its standard output (capped) and,
- * for Node processes started through `node()`, its peak RSS (bench/peak-rss-preload.mjs). Process
+ * for Node processes started through `node()` or `cli()`, its peak RSS (bench/peak-rss-preload.mjs). Process
  * start, module loading and exit are part of what is measured, as they are for a user.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -13,10 +13,16 @@ import { MiB, type BenchContext } from './measure.js';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const PRELOAD = fileURLToPath(new URL('./peak-rss-preload.mjs', import.meta.url));
 
+/**
+ * The shipped command. Started as an executable, as users start it, so that the Node flags on its
+ * first line apply (`node bin/guix-recipes` would drop them).
+ */
+export const CLI = join(ROOT, 'bin/guix-recipes');
+
 export interface ProcessRun {
   seconds: number;
   stdout: string;
-  /** Peak RSS in bytes (Node processes started with `node()`), else NaN. */
+  /** Peak RSS in bytes (Node processes started with `node()` or `cli()`), else NaN. */
   peakRss: number;
 }
 
@@ -55,6 +61,16 @@ export async function runProcess(
 /** Run a Node script (`file args`) with the peak-RSS preload. */
 export function node(file: string, args: string[], opts: { signal: AbortSignal }): Promise<ProcessRun> {
   return runProcess(process.execPath, ['--import', PRELOAD, file, ...args], opts);
+}
+
+/** Run the shipped command (`guix-recipes args`) with the peak-RSS preload, given through NODE_OPTIONS. */
+export function cli(args: string[], opts: { signal: AbortSignal }): Promise<ProcessRun> {
+  return runProcess(CLI, args, { ...opts, env: withPreload(process.env) });
+}
+
+/** `env` with the peak-RSS preload added to NODE_OPTIONS. */
+function withPreload(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return { ...env, NODE_OPTIONS: [env.NODE_OPTIONS, `--import=${PRELOAD}`].filter(Boolean).join(' ') };
 }
 
 /** The median of some numbers. */
@@ -121,7 +137,7 @@ export function buildDist(ctx: BenchContext): void {
  * and drained after; the last 8 KiB of standard error go into the error if it does not start.
  */
 export async function startServe(env: NodeJS.ProcessEnv): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, [join(ROOT, 'bin/guix-recipes'), 'serve'], {
+  const child = spawn(CLI, ['serve'], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

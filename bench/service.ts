@@ -22,7 +22,6 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { request } from 'undici';
 import { sha256Digest, type Digest } from '../shared/content/digest.js';
@@ -33,10 +32,8 @@ import { startRegistry, type RunningRegistry } from '../test/harness/registry.js
 import { skopeo } from '../test/harness/skopeo.js';
 import { BenchLayout, type GrownImage } from './generate-image.js';
 import { check, type BenchContext } from './measure.js';
-import { buildDist, median, spread, startServe, stopProcess } from './processes.js';
+import { buildDist, CLI, median, spread, startServe, stopProcess } from './processes.js';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const CLI = join(ROOT, 'bin/guix-recipes');
 const PREFIX = 'guix-recipes';
 /** Where end-to-end.ts pushes its images. */
 const BIG_REPO = 'bench/big';
@@ -87,7 +84,7 @@ class Service {
   addWorkers(n: number): void {
     for (let i = 0; i < n; i++)
       this.children.push(
-        spawn(process.execPath, [CLI, 'worker'], {
+        spawn(CLI, ['worker'], {
           env: this.#env({ GUIX_RECIPES_LOG_LEVEL: 'warn' }),
           stdio: ['ignore', 'ignore', 'inherit'],
         }),

@@ -2,7 +2,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 function run(...args: string[]) {
   return spawnSync(process.execPath, ['bin/guix-recipes', ...args], { encoding: 'utf8', timeout: 60_000 });
@@ -34,4 +36,31 @@ void test('bin/guix-recipes exits 4 with one line when there is no provenance', 
   assert.equal(r2.status, 4);
   assert.equal(r2.stdout, '');
   assert.equal(r2.stderr, 'guix-recipes: no provenance information for this profile\n');
+});
+
+void test('bin/guix-recipes run as an executable starts Node with the flags of its first line', () => {
+  const line = readFileSync('bin/guix-recipes', 'utf8').split('\n', 1)[0]!;
+  const flags = /^#!\/usr\/bin\/env -S node( --[\w-]+(=\S+)?)+$/.exec(line);
+  assert.ok(flags, `a first line of the form '#!/usr/bin/env -S node --flag...': ${line}`);
+  const want = line.split(' ').slice(3);
+  // A preload prints the process's Node flags; NODE_OPTIONS carries it, as the benchmarks do.
+  const dir = mkdtempSync(join(tmpdir(), 'guix-recipes-bin-'));
+  try {
+    const probe = join(dir, 'probe.mjs');
+    writeFileSync(
+      probe,
+      "process.on('exit', () => process.stderr.write(`execArgv ${JSON.stringify(process.execArgv)}\\n`));\n",
+    );
+    const r = spawnSync('bin/guix-recipes', ['inspect', '--help'], {
+      encoding: 'utf8',
+      timeout: 60_000,
+      env: { ...process.env, NODE_OPTIONS: `--import=${probe}` },
+    });
+    assert.equal(r.status, 0, r.stderr);
+    const m = /execArgv (.*)\n/.exec(r.stderr);
+    assert.ok(m, r.stderr);
+    assert.deepEqual(JSON.parse(m[1]!), want);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
