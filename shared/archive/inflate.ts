@@ -93,11 +93,13 @@ export function inflate(compression: Compression, opts: InflateOptions = {}): Du
 }
 
 /**
- * Whether the stream `inflate(compression, opts)` makes is done with each chunk written to it once
- * that write's callback has run, so that its buffer may hold other bytes (node:zlib and the zstd
- * program are; the pass-through of plain tar hands its chunks on and fzstd keeps views of them).
+ * Whether the stream `inflate(compression, opts)` makes inflates away from the main thread (node:zlib
+ * on the thread pool, the zstd program in its own process). Such a stream wants its input in pieces of
+ * INFLATE_INPUT, and is done with each chunk written to it once that write's callback has run, so that
+ * its buffer may hold other bytes. The others (the pass-through of plain tar, fzstd) work on the main
+ * thread, pass their input on or keep views of it: they take chunks as they come.
  */
-export function releasesInput(compression: Compression, opts: InflateOptions = {}): boolean {
+export function inflatesElsewhere(compression: Compression, opts: InflateOptions = {}): boolean {
   if (compression === 'gzip') return true;
   if (compression !== 'zstd') return false;
   return nativeZstd() !== undefined || (opts.zstd === 'program' && zstdProgram() !== null);

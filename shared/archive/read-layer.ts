@@ -10,7 +10,7 @@ import { pipeline } from 'node:stream/promises';
 import { RecipeError, toRecipeError } from '../errors.js';
 import type { Descriptor } from '../content/descriptor.js';
 import type { Compression } from '../content/media-types.js';
-import { inflate, INFLATE_INPUT, INFLATE_PIECES, releasesInput, type InflateOptions } from './inflate.js';
+import { inflate, inflatesElsewhere, INFLATE_INPUT, INFLATE_PIECES, type InflateOptions } from './inflate.js';
 import { InputPieces } from './input-pieces.js';
 import { walkTar, type TarVisitor, type TarWalkResult } from './tar-walk.js';
 import { VerifyStream } from '../content/verify-stream.js';
@@ -70,7 +70,8 @@ export async function readLayer(
   let walkError: RecipeError | undefined;
   let inflater: Duplex | undefined;
   let walk: Promise<TarWalkResult> | undefined;
-  // Raw bytes not yet given to the inflater: handed over INFLATE_INPUT at a time (see inflate.ts).
+  // Raw bytes not yet given to an inflater that works away from the main thread: handed over
+  // INFLATE_INPUT at a time (see inflate.ts); other inflaters take the chunks as they come.
   let pieces: InputPieces | undefined;
   const start = (first: Uint8Array): Duplex => {
     const compression = opts.compression === 'detect' ? detectCompression(first, what) : opts.compression;
@@ -80,7 +81,7 @@ export async function readLayer(
       ...(opts.maxInflatedBytes !== undefined && { maxInflatedBytes: opts.maxInflatedBytes }),
     };
     const z = inflate(compression, inflateOpts);
-    pieces = new InputPieces(INFLATE_INPUT, releasesInput(compression, inflateOpts));
+    if (inflatesElsewhere(compression, inflateOpts)) pieces = new InputPieces(INFLATE_INPUT, true);
     z.on('error', () => {}); // reported by walkTar, or irrelevant once the walk is done
     walk = walkTar(z, visitor, {
       signal: walkSignal,
@@ -158,7 +159,8 @@ export async function readLayer(
           return cb(err as Error);
         }
       }
-      for (const piece of (pieces as InputPieces).add(input)) feed(inflater, piece);
+      if (pieces === undefined) feed(inflater, input);
+      else for (const piece of pieces.add(input)) feed(inflater, piece);
       if (inFlight < INFLATE_PIECES) return cb();
       // Wait for the inflater to take a piece, or for the walk to end (it may stop reading for good).
       waiting = cb;
@@ -188,8 +190,8 @@ export async function readLayer(
       inflater = start(whole);
       inflater.end(whole);
     } else if (!walkDone) {
-      const rest = (pieces as InputPieces).rest();
-      if (rest.length > 0) feed(inflater, rest);
+      const rest = pieces?.rest();
+      if (rest !== undefined && rest.length > 0) feed(inflater, rest);
       inflater.end();
     } else if (!inflater.destroyed) inflater.destroy();
     const r = await (walk as Promise<TarWalkResult>);
