@@ -74,7 +74,10 @@ export const symbolNameArbitrary: fc.Arbitrary<string> = fc.oneof(
       .map((a) => a.join(''))
       .filter((name) => !/^:|:$/.test(name) || /^[\w!$%&*+\-./:<=>?@^~]*$/.test(name))
       .filter(
-        (name) => !/^[.+-]/.test(name) || !/[^\x00-\x7f]/.test(name) || symbolNeedsExtendedSyntax(name),
+        (name) =>
+          !/^[.+-]/.test(name) ||
+          ![...name].some((c) => c.codePointAt(0)! > 0x7f) ||
+          symbolNeedsExtendedSyntax(name),
       ),
   },
 );
