@@ -183,9 +183,11 @@ export async function benchEndToEnd(ctx: BenchContext): Promise<void> {
       const t = await interleaved(ctx.runs, {
         floor: () => floor(image, c),
         ours: () => ours(image),
-        users: () => users(image),
       });
-      const [f, o, u] = [median(t.floor), median(t.ours), median(t.users)];
+      // What users do is informational and the slowest line by far (skopeo writes the blob to disk):
+      // one run, after the others, keeps the whole benchmark within its time.
+      const u = await users(image);
+      const [f, o] = [median(t.floor), median(t.ours)];
       ctx.report({
         name: `scan vs floor, ${c} ${size} MiB`,
         value: `inspect docker:// ${spread(t.ours)}`,
@@ -197,7 +199,7 @@ export async function benchEndToEnd(ctx: BenchContext): Promise<void> {
       ctx.report({
         name: `scan vs skopeo+tar, ${c} ${size} MiB`,
         value: `inspect docker:// ${o.toFixed(2)} s`,
-        baseline: `skopeo copy dir: + tar -x '*-profile/manifest' ${spread(t.users)}`,
+        baseline: `skopeo copy dir: + tar -x '*-profile/manifest' ${u.toFixed(2)} s (one run)`,
         ratio: o / u,
         note: `time ratio; the floor is ${(f / u).toFixed(2)}x of skopeo+tar`,
       });
