@@ -12,6 +12,8 @@ import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
 
 const MiB = 1024 * 1024;
+/** The Node flags bin/guix-recipes starts with (its first line): the child scans as the shipped command does. */
+const SHIPPED_FLAGS = readFileSync('bin/guix-recipes', 'utf8').split('\n', 1)[0]!.split(' ').slice(3);
 const FILES = 512;
 const PROFILE = '/gnu/store/3gv5kxr28h7b55vflyc0da0mvlm04c1d-profile';
 const SEED = readFileSync('test/fixtures/guix-images/seed-python-numpy/profile-manifest');
@@ -74,10 +76,14 @@ void test('a 512 MiB layer is scanned in under 150 MiB of peak RSS', { timeout: 
   const path = join(dir, 'big.tar');
   const layerSize = await writeArchive(path);
   assert.ok(layerSize > 512 * MiB);
-  const out = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', CHILD, path], {
-    encoding: 'utf8',
-    maxBuffer: MiB,
-  });
+  const out = execFileSync(
+    process.execPath,
+    [...SHIPPED_FLAGS, '--import', 'tsx', '--input-type=module', '-e', CHILD, path],
+    {
+      encoding: 'utf8',
+      maxBuffer: MiB,
+    },
+  );
   const res = JSON.parse(out.trim().split('\n').pop()!) as {
     kind: string;
     verified: boolean;
