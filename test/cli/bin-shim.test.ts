@@ -5,6 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { BIN_FIRST_LINE, SHIPPED_NODE_FLAGS } from '../harness/shipped-node-flags.js';
 
 function run(...args: string[]) {
   return spawnSync(process.execPath, ['bin/guix-recipes', ...args], { encoding: 'utf8', timeout: 60_000 });
@@ -39,10 +40,9 @@ void test('bin/guix-recipes exits 4 with one line when there is no provenance', 
 });
 
 void test('bin/guix-recipes run as an executable starts Node with the flags of its first line', () => {
-  const line = readFileSync('bin/guix-recipes', 'utf8').split('\n', 1)[0]!;
-  const flags = /^#!\/usr\/bin\/env -S node( --[\w-]+(=\S+)?)+$/.exec(line);
-  assert.ok(flags, `a first line of the form '#!/usr/bin/env -S node --flag...': ${line}`);
-  const want = line.split(' ').slice(3);
+  const flags = /^#!\/usr\/bin\/env -S node( --[\w-]+(=\S+)?)+$/.exec(BIN_FIRST_LINE);
+  assert.ok(flags, `a first line of the form '#!/usr/bin/env -S node --flag...': ${BIN_FIRST_LINE}`);
+  const want = SHIPPED_NODE_FLAGS;
   // A preload prints the process's Node flags; NODE_OPTIONS carries it, as the benchmarks do.
   const dir = mkdtempSync(join(tmpdir(), 'guix-recipes-bin-'));
   try {

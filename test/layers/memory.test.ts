@@ -10,10 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
+import { SHIPPED_NODE_FLAGS } from '../harness/shipped-node-flags.js';
 
 const MiB = 1024 * 1024;
-/** The Node flags bin/guix-recipes starts with (its first line): the child scans as the shipped command does. */
-const SHIPPED_FLAGS = readFileSync('bin/guix-recipes', 'utf8').split('\n', 1)[0]!.split(' ').slice(3);
 const FILES = 512;
 const PROFILE = '/gnu/store/3gv5kxr28h7b55vflyc0da0mvlm04c1d-profile';
 const SEED = readFileSync('test/fixtures/guix-images/seed-python-numpy/profile-manifest');
@@ -78,7 +77,7 @@ void test('a 512 MiB layer is scanned in under 150 MiB of peak RSS', { timeout: 
   assert.ok(layerSize > 512 * MiB);
   const out = execFileSync(
     process.execPath,
-    [...SHIPPED_FLAGS, '--import', 'tsx', '--input-type=module', '-e', CHILD, path],
+    [...SHIPPED_NODE_FLAGS, '--import', 'tsx', '--input-type=module', '-e', CHILD, path],
     {
       encoding: 'utf8',
       maxBuffer: MiB,
