@@ -8,6 +8,10 @@
  * stream fails with `size-limit`; a non-zero exit is `invalid-image` (corrupt or truncated data),
  * with the first line the program printed; destroying the stream (an early stop, an abort) kills the
  * child at once. The program's own decoding memory is bounded by its window limit (`--memory`).
+ *
+ * The program does not check the frames' content checksums (`--no-check`, a tenth of its time): every
+ * layer read checks the compressed blob against its sha256 digest (read-layer.ts), which a damaged
+ * byte cannot pass, and a result is reported only once that check has passed.
  */
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
@@ -29,6 +33,8 @@ export interface ZstdProgramOptions {
 
 /** zstd's own limit on a frame's window (its default too): a larger window is refused, not allocated. */
 const WINDOW_MEMORY = '128MB';
+/** Arguments: decompress stdin to stdout, quietly, within the window limit, checksums left to the digest. */
+const ARGS = ['-d', '-c', '-q', '--no-check', `--memory=${WINDOW_MEMORY}`];
 /** What is kept of the program's error output. */
 const STDERR_BYTES = 2048;
 
@@ -68,7 +74,7 @@ export class ZstdProgramStream extends Duplex {
     });
     this.#cap = opts.cap;
     this.#what = opts.what;
-    const child = spawn(program, ['-d', '-c', '-q', `--memory=${WINDOW_MEMORY}`], {
+    const child = spawn(program, ARGS, {
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     this.#child = child;

@@ -1,6 +1,6 @@
 // zstd layers through the `zstd` program (shared/archive/zstd-program.ts): the bytes back (several
-// frames), the cap on inflated bytes, corrupt and truncated input refused, an early stop ending the
-// child, and read-layer's zstd layers taking this path.
+// frames), the cap on inflated bytes, corrupt and truncated input refused, frame checksums left to
+// the blob digest, an early stop ending the child, and read-layer's zstd layers taking this path.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -110,4 +110,24 @@ void test('read-layer: a zstd layer through the program, early stop still verifi
   assert.equal(r.verified, true);
   assert.equal(r.stopped, true);
   assert.equal(r.bytesRead, blob.length);
+});
+
+void test('zstd program: a damaged frame checksum is left to the digest, which refuses the blob', async () => {
+  const tar = await tarOf([{ name: 'gnu/store/x/manifest', content: 'hello' }]);
+  const good = zstd(tar); // the zstd program writes a content checksum: the frame's last 4 bytes
+  const bad = Buffer.from(good);
+  bad[bad.length - 1]! ^= 0xff;
+  // The program no longer checks it (a tenth of its time): the bytes come back whole.
+  assert.deepEqual(await collect(bad, new ZstdProgramStream(program!, opts())), tar);
+  // A layer read checks the blob against its digest, which the damaged byte cannot pass.
+  const desc = { mediaType: 'x', digest: sha256Digest(good), size: good.length };
+  await assert.rejects(
+    readLayer(Readable.from([bad]), desc, () => undefined, { signal: signal(), compression: 'zstd' }),
+    rejectsWith('digest-mismatch'),
+  );
+  const fine = await readLayer(Readable.from([good]), desc, () => undefined, {
+    signal: signal(),
+    compression: 'zstd',
+  });
+  assert.equal(fine.verified, true);
 });
