@@ -102,6 +102,19 @@ export type StoredText =
   | { kind: 'recipe'; text: string | undefined }
   | { kind: 'no-profile' | 'not-guix'; reason: string };
 
+/** The result-hash fields a StoredResult is read from (`resultFields` writes them). */
+const RESULT_FIELDS = [
+  'kind',
+  'manifest',
+  'scannedAt',
+  'platforms',
+  'platform',
+  'recipe',
+  'verified',
+  'rebuild',
+  'reason',
+] as const;
+
 /** Result-hash fields holding rendered texts: `text:<recipeTextKey>`. */
 const TEXT_FIELD = 'text:';
 
@@ -522,7 +535,13 @@ export class RecipeStore {
 
   /** The result stored for a manifest digest (image, index roll-up, no-profile, not-guix). */
   async getResult(digest: Digest, opts: Opts = {}): Promise<StoredResult | undefined> {
-    const h = await this.run(opts, () => this.redis.hgetall(this.keys.result(digest)));
+    // Only these fields: the hash also holds every rendered text (`text:*`), read by `getText` alone.
+    const values = await this.run(opts, () => this.redis.hmget(this.keys.result(digest), ...RESULT_FIELDS));
+    const h: Partial<Record<(typeof RESULT_FIELDS)[number], string>> = {};
+    RESULT_FIELDS.forEach((f, i) => {
+      const v = values[i];
+      if (v !== null && v !== undefined) h[f] = v;
+    });
     if (!h.kind || !h.manifest || !h.scannedAt) return undefined;
     const base = { digest, manifest: JSON.parse(h.manifest) as Descriptor, scannedAt: h.scannedAt };
     switch (h.kind) {
