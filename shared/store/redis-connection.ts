@@ -35,6 +35,10 @@ function baseOptions(config: Config['redis'], opts: ConnectOptions): RedisOption
     o.autoResubscribe = false;
   }
   if (opts.mode === 'request') {
+    // Commands issued in the same turn of the event loop go out in one write: under load an API
+    // process answers many requests per turn, each with a few commands, and a write per command
+    // was its largest cost (docs/performance.md, the API's CPU profile).
+    o.enableAutoPipelining = true;
     o.enableOfflineQueue = false;
     o.maxRetriesPerRequest = 1;
     o.commandTimeout = config.commandTimeoutMs;
