@@ -68,7 +68,17 @@ export function sampleKey(name: string, labels: readonly (readonly [string, stri
   return `${name}{${labels.map(([k, v]) => `${k}="${escapeLabel(v)}"`).join(',')}}`;
 }
 
-abstract class Metric {
+/**
+ * Label sets whose sample keys a metric keeps built. Recording runs on every request, and building
+ * a histogram's keys (escaping, a key per bucket) cost more than the rest of a small request; label
+ * values come from bounded sets (routes, status classes), so the cache is a bound, not an eviction
+ * policy: past it, it starts over.
+ */
+const KEYS_CACHED = 1000;
+
+abstract class Metric<K> {
+  readonly #keys = new Map<string, K>();
+
   constructor(
     readonly def: MetricDef,
     protected readonly store: SampleStore,
@@ -78,33 +88,63 @@ abstract class Metric {
     // Labels a caller forgets become "" rather than a different series per call site.
     return (this.def.labels ?? []).map((k) => [k, String(labels[k] ?? '')]);
   }
+
+  /** The sample keys of `labels`, made by `build` the first time a label set is seen. */
+  protected keysOf(labels: Labels | undefined, build: (pairs: [string, string][]) => K): K {
+    const names = this.def.labels ?? [];
+    let id = ''; // each value with its length before it: no two label sets give the same id
+    for (const k of names) {
+      const v = String(labels?.[k] ?? '');
+      id += `${v.length}:${v}`;
+    }
+    let keys = this.#keys.get(id);
+    if (keys === undefined) {
+      if (this.#keys.size >= KEYS_CACHED) this.#keys.clear();
+      keys = build(this.pairs(labels));
+      this.#keys.set(id, keys);
+    }
+    return keys;
+  }
 }
 
-export class Counter extends Metric {
+export class Counter extends Metric<string> {
   /** Add `n` (>= 0; negative or non-finite values are ignored). */
   inc(labels?: Labels, n = 1): void {
     if (!(n >= 0) || !Number.isFinite(n)) return;
-    this.store.add([[sampleKey(this.def.name, this.pairs(labels)), n]]);
+    this.store.add([[this.keysOf(labels, (p) => sampleKey(this.def.name, p)), n]]);
   }
 }
 
-export class Gauge extends Metric {
+export class Gauge extends Metric<string> {
   set(labels: Labels | undefined, value: number): void {
-    this.store.set(sampleKey(this.def.name, this.pairs(labels)), value);
+    this.store.set(
+      this.keysOf(labels, (p) => sampleKey(this.def.name, p)),
+      value,
+    );
   }
 }
 
-export class Histogram extends Metric {
+/** A histogram series' keys: one per bucket bound (ascending), then `+Inf`, `_sum` and `_count`. */
+interface HistogramKeys {
+  buckets: string[];
+  inf: string;
+  sum: string;
+  count: string;
+}
+
+export class Histogram extends Metric<HistogramKeys> {
   observe(labels: Labels | undefined, value: number): void {
     if (!Number.isFinite(value)) return;
-    const base = this.pairs(labels);
+    const bounds = this.def.buckets ?? SECONDS_BUCKETS;
+    const keys = this.keysOf(labels, (base) => ({
+      buckets: bounds.map((b) => sampleKey(`${this.def.name}_bucket`, [...base, ['le', formatValue(b)]])),
+      inf: sampleKey(`${this.def.name}_bucket`, [...base, ['le', '+Inf']]),
+      sum: sampleKey(`${this.def.name}_sum`, base),
+      count: sampleKey(`${this.def.name}_count`, base),
+    }));
     const entries: [string, number][] = [];
-    for (const b of this.def.buckets ?? SECONDS_BUCKETS)
-      if (value <= b)
-        entries.push([sampleKey(`${this.def.name}_bucket`, [...base, ['le', formatValue(b)]]), 1]);
-    entries.push([sampleKey(`${this.def.name}_bucket`, [...base, ['le', '+Inf']]), 1]);
-    entries.push([sampleKey(`${this.def.name}_sum`, base), value]);
-    entries.push([sampleKey(`${this.def.name}_count`, base), 1]);
+    for (let i = 0; i < bounds.length; i++) if (value <= bounds[i]!) entries.push([keys.buckets[i]!, 1]);
+    entries.push([keys.inf, 1], [keys.sum, value], [keys.count, 1]);
     this.store.add(entries);
   }
 }

@@ -31,6 +31,41 @@ void test('counters, gauges and histograms render as parseable exposition text',
   assert.throws(() => parseExposition('x 1\n'), /undeclared/);
 });
 
+void test('sample keys built once per label set: distinct sets stay distinct, past the cache too', async () => {
+  const r = new MetricsRegistry();
+  const c = r.counter({ name: 't_pairs_total', help: 'Pairs.', labels: ['a', 'b'] });
+  const h = r.histogram({ name: 't_pair_seconds', help: 'Time.', labels: ['a', 'b'], buckets: [0.1, 1] });
+  // Label sets a plain join of the values would run together.
+  const sets = [
+    { a: 'x1:', b: 'y' },
+    { a: 'x', b: '1:y' },
+    { a: 'x\u0000', b: 'y' },
+    { a: 'x', b: '\u0000y' },
+  ];
+  for (const l of sets) {
+    c.inc(l);
+    h.observe(l, 0.5);
+  }
+  c.inc(sets[0]); // seen before: the same series
+  // More label sets than the metric keeps built, then the first ones again.
+  for (let i = 0; i < 2500; i++) c.inc({ a: `n${i}`, b: '' });
+  for (const l of sets) h.observe(l, 0.05);
+  c.inc(sets[1]);
+  const e = parseExposition(await r.render());
+  assert.deepEqual(
+    sets.map((l) => e.value('t_pairs_total', l)),
+    [2, 2, 1, 1],
+  );
+  for (const l of sets) {
+    assert.equal(e.value('t_pair_seconds_bucket', { ...l, le: '0.1' }), 1);
+    assert.equal(e.value('t_pair_seconds_bucket', { ...l, le: '1' }), 2);
+    assert.equal(e.value('t_pair_seconds_count', l), 2);
+    assert.equal(e.value('t_pair_seconds_sum', l), 0.55);
+  }
+  assert.equal(e.value('t_pairs_total', { a: 'n0', b: '' }), 1);
+  assert.equal(e.value('t_pairs_total', { a: 'n2499', b: '' }), 1);
+});
+
 void test('token buckets: burst, refill, Retry-After, memory bound', () => {
   let now = 0;
   const b = new TokenBuckets({ burst: 3, perSecond: 2, maxKeys: 2, now: () => now });
