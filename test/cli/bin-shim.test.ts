@@ -64,3 +64,8 @@ void test('bin/guix-recipes run as an executable starts Node with the flags of i
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+void test('npm run bench starts Node with the same flags, so its in-process lines run as a scan does', () => {
+  const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: Record<string, string> };
+  assert.equal(pkg.scripts.bench, `node ${SHIPPED_NODE_FLAGS.join(' ')} --import tsx bench/run.ts`);
+});
