@@ -671,13 +671,14 @@ export class RecipeStore {
    */
   async markDeleted(img: ImageRef, opts: Opts = {}): Promise<{ known: boolean; untagged: string[] }> {
     return this.run(opts, async () => {
-      const known = (await this.redis.eval(MARK_DELETED_LUA, 1, this.keys.image(img), iso(now()))) === 1;
+      // Tags first, the record last: a reader that sees the image deleted sees its tags gone too.
       const untagged: string[] = [];
       for (const tag of (await this.redis.smembers(this.keys.repositoryTags(img))).sort()) {
         const ref = { registry: img.registry, repository: img.repository, tag };
         if ((await this.redis.eval(UNTAG_IF_LUA, 1, this.keys.tag(ref), img.digest)) === 1)
           untagged.push(tag);
       }
+      const known = (await this.redis.eval(MARK_DELETED_LUA, 1, this.keys.image(img), iso(now()))) === 1;
       return { known, untagged };
     });
   }
