@@ -102,7 +102,7 @@ export type StoredText =
   | { kind: 'recipe'; text: string | undefined }
   | { kind: 'no-profile' | 'not-guix'; reason: string };
 
-/** The result-hash fields a StoredResult is read from (`resultFields` writes them). */
+/** The result-hash fields a StoredResult is read from, in getResult's order (`resultFields` writes them). */
 const RESULT_FIELDS = [
   'kind',
   'manifest',
@@ -536,34 +536,30 @@ export class RecipeStore {
   /** The result stored for a manifest digest (image, index roll-up, no-profile, not-guix). */
   async getResult(digest: Digest, opts: Opts = {}): Promise<StoredResult | undefined> {
     // Only these fields: the hash also holds every rendered text (`text:*`), read by `getText` alone.
-    const values = await this.run(opts, () => this.redis.hmget(this.keys.result(digest), ...RESULT_FIELDS));
-    const h: Partial<Record<(typeof RESULT_FIELDS)[number], string>> = {};
-    RESULT_FIELDS.forEach((f, i) => {
-      const v = values[i];
-      if (v !== null && v !== undefined) h[f] = v;
-    });
-    if (!h.kind || !h.manifest || !h.scannedAt) return undefined;
-    const base = { digest, manifest: JSON.parse(h.manifest) as Descriptor, scannedAt: h.scannedAt };
-    switch (h.kind) {
+    const [kind, manifest, scannedAt, platforms, platform, recipe, verified, rebuild, reason] =
+      await this.run(opts, () => this.redis.hmget(this.keys.result(digest), ...RESULT_FIELDS));
+    if (!kind || !manifest || !scannedAt) return undefined;
+    const base = { digest, manifest: JSON.parse(manifest) as Descriptor, scannedAt };
+    switch (kind) {
       case 'index':
-        return { ...base, kind: 'index', platforms: JSON.parse(h.platforms ?? '[]') as RollupEntry[] };
+        return { ...base, kind: 'index', platforms: JSON.parse(platforms ?? '[]') as RollupEntry[] };
       case 'recipe':
         return {
           ...base,
           kind: 'recipe',
-          platform: JSON.parse(h.platform ?? 'null') as Platform | null,
+          platform: JSON.parse(platform ?? 'null') as Platform | null,
           // Every shape ever stored: a document without `kind: 'system'` is a profile's recipe.
-          recipe: readRecipe(JSON.parse(h.recipe ?? 'null')),
-          verified: h.verified === '1',
-          ...(h.rebuild !== undefined && { rebuild: JSON.parse(h.rebuild) as Rebuild }),
+          recipe: readRecipe(JSON.parse(recipe ?? 'null')),
+          verified: verified === '1',
+          ...(typeof rebuild === 'string' && { rebuild: JSON.parse(rebuild) as Rebuild }),
         };
       case 'no-profile':
       case 'not-guix':
         return {
           ...base,
-          kind: h.kind,
-          platform: JSON.parse(h.platform ?? 'null') as Platform | null,
-          reason: h.reason ?? '',
+          kind,
+          platform: JSON.parse(platform ?? 'null') as Platform | null,
+          reason: reason ?? '',
         };
       default:
         return undefined;
