@@ -35,12 +35,6 @@ function baseOptions(config: Config['redis'], opts: ConnectOptions): RedisOption
     o.autoResubscribe = false;
   }
   if (opts.mode === 'request') {
-    // Commands issued in the same turn of the event loop go out in one write: under load an API
-    // process answers many requests per turn, each with a few commands, and a write per command
-    // was its largest cost (docs/performance.md, the API's CPU profile). Only here: BullMQ's workers
-    // (blocking mode) keep one write per command, pipelining having been reported to lose their jobs'
-    // data; the API's queue only adds and reads jobs, each one command or script.
-    o.enableAutoPipelining = true;
     o.enableOfflineQueue = false;
     o.maxRetriesPerRequest = 1;
     o.commandTimeout = config.commandTimeoutMs;
