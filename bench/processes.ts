@@ -119,7 +119,7 @@ function newestSource(dir: string): number {
  * them): `npm run build` unless dist/ is newer than every source file, the same test the bin uses.
  */
 export function buildDist(ctx: BenchContext): void {
-  const compiled = join(ROOT, 'dist/services/cli/main.js');
+  const compiled = join(ROOT, 'dist/cli/main.js');
   const current =
     existsSync(compiled) &&
     ['shared', 'services', 'workers'].every(

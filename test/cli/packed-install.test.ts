@@ -49,6 +49,7 @@ before(async () => {
     'services',
     'workers',
     'tools/pack-hooks.mjs',
+    'tools/bundle-cli.mjs',
   ])
     cpSync(join(ROOT, p), join(src, p), { recursive: true });
   symlinkSync(join(ROOT, 'node_modules'), join(src, 'node_modules'), 'dir');
@@ -61,7 +62,12 @@ before(async () => {
   tarball = join(out, files[0]!);
   const listed = (JSON.parse(packed.stdout) as { files: { path: string }[] }[])[0]!.files.map((f) => f.path);
   assert.ok(listed.includes('bin/guix-recipes'));
-  assert.ok(listed.includes('dist/services/cli/main.js'));
+  assert.ok(listed.includes('dist/cli/main.js'), 'the bundle the bin runs');
+  assert.deepEqual(
+    listed.filter((f) => f.startsWith('dist/') && !f.startsWith('dist/cli/')),
+    [],
+    'of dist/, only the bundle',
+  );
   assert.ok(listed.includes('npm-shrinkwrap.json'), 'the install gets the lockfile versions');
   assert.deepEqual(
     listed.filter((f) => /^(test|bench|docs|shared|services|workers)\/|\.map$|\.ts$/.test(f)),
@@ -104,9 +110,9 @@ void test('the installed command has its help and version, and runs from the com
   const help = run(bin, ['inspect', '--help'], work, 60_000);
   assert.equal(help.status, 0);
   assert.match(help.stdout, /^Usage: guix-recipes inspect SOURCE/);
-  // No TypeScript runner among what was installed: the compiled code is what answered.
+  // No TypeScript runner among what was installed: the bundle is what answered.
   const installedDir = join(prefix, 'lib/node_modules/guix-recipes');
-  assert.ok(existsSync(join(installedDir, 'dist/services/cli/main.js')));
+  assert.ok(existsSync(join(installedDir, 'dist/cli/main.js')));
   assert.ok(!existsSync(join(installedDir, 'node_modules/tsx')));
   assert.ok(!existsSync(join(installedDir, 'services')));
 });
