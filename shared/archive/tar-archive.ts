@@ -15,7 +15,7 @@ import { digester, type Digest } from '../content/digest.js';
 import type { FetchOptions } from '../content/image-source.js';
 import { inflate } from './inflate.js';
 import type { Compression } from '../content/media-types.js';
-import { endAtArchiveEnd, normaliseMemberPath } from './tar-walk.js';
+import { normaliseMemberPath } from './tar-walk.js';
 
 /** Read size for archive files: 1 MiB reads cost far less per byte than the 64 KiB default. */
 const FILE_CHUNK_BYTES = 1024 * 1024;
@@ -207,4 +207,36 @@ function archiveError(err: unknown, path: string): RecipeError {
       cause: err,
     });
   return e;
+}
+
+/** What `endAtArchiveEnd` relies on inside tar-stream 3's extractor (pinned in package.json). */
+interface ExtractInternals {
+  _consumeHeader(): boolean;
+  _header: unknown;
+}
+
+/**
+ * Call `onEnd` (once) when `extract` reads the end-of-archive marker: two consecutive zero blocks, where
+ * GNU tar and Go's archive/tar stop. tar-stream skips zero blocks and parses on, so its header reads
+ * are watched: a header read that succeeds and yields no header is a zero block.
+ */
+export function endAtArchiveEnd(extract: tar.Extract, onEnd: () => void): void {
+  const x = extract as unknown as ExtractInternals;
+  if (typeof x._consumeHeader !== 'function')
+    throw new RecipeError('internal', 'tar-stream has no _consumeHeader: update endAtArchiveEnd');
+  const consume = x._consumeHeader.bind(extract);
+  let zeroBlocks = 0;
+  let ended = false;
+  x._consumeHeader = () => {
+    const ok = consume();
+    if (ok && !ended) {
+      if (x._header === null) zeroBlocks += 1;
+      else zeroBlocks = 0;
+      if (zeroBlocks >= 2) {
+        ended = true;
+        onEnd();
+      }
+    }
+    return ok;
+  };
 }
