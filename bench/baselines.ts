@@ -25,9 +25,11 @@ function counter(): Writable & { bytes: number } {
 }
 
 /**
- * Baseline: read `path` and inflate it with the plain decoder (gzip: node:zlib with 1 MiB output
- * chunks, as the scan uses; zstd: the `zstd` program, Node 20 having no zstd decoder, and the bench
- * making zstd images only when the program is installed); returns the inflated byte count.
+ * Baseline, the in-process floor (bench/floor.mjs's work on a file): read `path`, sha256 it once and
+ * inflate it with the plain decoder (gzip: node:zlib with 1 MiB output chunks, as the scan uses;
+ * zstd: the `zstd` program, Node 20 having no zstd decoder, and the bench making zstd images only
+ * when the program is installed); returns the inflated byte count. The hash is part of it because a
+ * verified read cannot do without it, as the end-to-end floor's is.
  */
 export async function rawInflate(
   path: string,
@@ -35,7 +37,12 @@ export async function rawInflate(
   signal: AbortSignal,
 ): Promise<number> {
   const sink = counter();
-  const read = () => createReadStream(path, { highWaterMark: 1024 * 1024 });
+  const hash = createHash('sha256');
+  const read = () => {
+    const file = createReadStream(path, { highWaterMark: 1024 * 1024 });
+    file.on('data', (chunk: string | Buffer) => void hash.update(chunk));
+    return file;
+  };
   if (compression === 'gzip')
     await pipeline(read(), createGunzip({ chunkSize: 1024 * 1024 }), sink, { signal });
   else if (compression === 'none') await pipeline(read(), sink, { signal });
@@ -47,6 +54,7 @@ export async function rawInflate(
     });
     await Promise.all([pipeline(read(), z.stdin, { signal }), pipeline(z.stdout, sink, { signal }), exited]);
   }
+  hash.digest();
   return sink.bytes;
 }
 

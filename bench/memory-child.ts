@@ -1,6 +1,6 @@
 /**
  * Child process of peak-memory.ts: `scan LAYOUT REF` scans one image of an OCI layout;
- * `inflate BLOB COMPRESSION` only inflates a blob with the plain decoder (the baseline); `idle` loads
+ * `inflate BLOB COMPRESSION` only reads, hashes and inflates a blob (the baseline); `idle` loads
  * nothing (what node + tsx alone take). Prints one
  * JSON line: the peak RSS (VmHWM) of this process and what it saw. Project code is loaded only to scan.
  */

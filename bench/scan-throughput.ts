@@ -1,10 +1,11 @@
 /**
  * Layer scan throughput: `scanImage` on a generated single-layer image (OCI layout on disk) against
  * the least any reader must do with the same blob in the same process:
- * - profile at the end, per compression: every byte is inflated and walked. Baseline: read the blob
- *   and inflate it with the plain decoder (node:zlib gunzip with 1 MiB chunks, the zstd program), counting bytes;
- *   for an uncompressed tar, read + sha256 (there is nothing to inflate, and the digest check is the
- *   least a verified read does). Ratio = our MiB/s / baseline MiB/s (of tar bytes).
+ * - profile at the end, per compression: every byte is inflated and walked. Baseline: the in-process
+ *   floor: read the blob, sha256 it and inflate it with the plain decoder (node:zlib gunzip with 1 MiB
+ *   chunks, the zstd program), counting bytes; for an uncompressed tar, read + sha256 (there is nothing
+ *   to inflate, and the digest check is the least a verified read does). Ratio = our MiB/s / baseline
+ *   MiB/s (of tar bytes).
  * - profile at the start: the walk stops early but the blob is still hashed to its end. Baseline:
  *   read + sha256 of the blob. Also shown: the parse alone (`maxDrainBytes: 0`, unverified) and how
  *   much faster than the full end-of-layer scan the early stop is.
@@ -68,7 +69,11 @@ export async function benchScanThroughput(ctx: BenchContext, layout: BenchLayout
       },
     });
     const decoder =
-      compression === 'gzip' ? 'zlib gunzip+count' : compression === 'zstd' ? 'zstd -d+count' : 'read+sha256';
+      compression === 'gzip'
+        ? 'read+sha256+gunzip'
+        : compression === 'zstd'
+          ? 'read+sha256+zstd -d'
+          : 'read+sha256';
     ctx.report({
       name: `scan ${compression}, profile at end`,
       value: `${rate(image.tarBytes, t.ours)} (${secs(t.ours)})`,
@@ -117,7 +122,7 @@ export async function benchScanThroughput(ctx: BenchContext, layout: BenchLayout
     ctx.report({
       name: 'scan docker-archive.tar.gz (end)',
       value: `${rate(plain.tarBytes, t.ours)} (${secs(t.ours)})`,
-      baseline: `one gunzip of the archive ${rate(plain.tarBytes, t.base)} (${secs(t.base)})`,
+      baseline: `one read+sha256+gunzip of the archive ${rate(plain.tarBytes, t.base)} (${secs(t.base)})`,
       ratio: t.base / t.ours,
       note: `${(size / 1024 / 1024).toFixed(0)} MiB archive; index pass + layer pass`,
     });
