@@ -2,7 +2,7 @@
 // bundles the compiled CLI (dist/services/cli/main.js and everything it imports) into dist/cli/,
 // which bin/guix-recipes runs. Why: a command starts by loading its modules, and Node resolves,
 // reads and compiles each of the 130-odd files `inspect` imports one by one; as a few files that
-// start-up costs about a third less (docs/performance.md has the figures). Each command's code stays
+// start-up costs about a quarter less (docs/performance.md has the figures). Each command's code stays
 // in its own chunk (the dynamic imports of services/cli/commands/index.ts), so `inspect` never
 // parses the service's code.
 //

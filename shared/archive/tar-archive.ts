@@ -220,7 +220,7 @@ interface ExtractInternals {
  * GNU tar and Go's archive/tar stop. tar-stream skips zero blocks and parses on, so its header reads
  * are watched: a header read that succeeds and yields no header is a zero block.
  */
-export function endAtArchiveEnd(extract: tar.Extract, onEnd: () => void): void {
+function endAtArchiveEnd(extract: tar.Extract, onEnd: () => void): void {
   const x = extract as unknown as ExtractInternals;
   if (typeof x._consumeHeader !== 'function')
     throw new RecipeError('internal', 'tar-stream has no _consumeHeader: update endAtArchiveEnd');

@@ -136,9 +136,8 @@ export async function walkTar(
             'invalid-image',
             `${what} is not a valid tar: a ${h.size}-byte extended header`,
           );
-        const data = await cursor.read(h.size);
-        if (data.length < h.size) throw cursor.truncated();
-        await cursor.skipExactly(padding(h.size));
+        const data = await cursor.readExactly(h.size);
+        await cursor.skip(padding(h.size));
         if (h.flag === FLAG_PAX) pending = { ...pending, ...paxOverrides(data, what) };
         else if (h.flag === FLAG_LONG_NAME) pending = { ...pending, name: cString(data) };
         else if (h.flag === FLAG_LONG_LINK) pending = { ...pending, linkname: cString(data) };
@@ -157,7 +156,7 @@ export async function walkTar(
         break;
       }
       await body.drain();
-      await cursor.skipExactly(padding(header.dataSize));
+      await cursor.skip(padding(header.dataSize));
     }
     return result;
   } catch (err) {
@@ -225,20 +224,22 @@ class ChunkCursor {
     return parts.length === 1 ? parts[0]! : Buffer.concat(parts, have);
   }
 
-  /** Skip `n` bytes; how many were skipped (fewer where the input ends). */
-  async skip(n: number): Promise<number> {
+  /** The next `n` bytes; an input that ends before is `truncated()`. */
+  async readExactly(n: number): Promise<Buffer> {
+    const bytes = await this.read(n);
+    if (bytes.length < n) throw this.truncated();
+    return bytes;
+  }
+
+  /** Skip `n` bytes; an input that ends before is `truncated()`. */
+  async skip(n: number): Promise<void> {
     let left = n;
     while (left > 0) {
-      if (this.#offset === this.#chunk.length && !(await this.#next())) break;
+      if (this.#offset === this.#chunk.length && !(await this.#next())) throw this.truncated();
       const take = Math.min(left, this.#chunk.length - this.#offset);
       this.#offset += take;
       left -= take;
     }
-    return n - left;
-  }
-
-  async skipExactly(n: number): Promise<void> {
-    if (n > 0 && (await this.skip(n)) < n) throw this.truncated();
   }
 }
 
@@ -260,8 +261,7 @@ class EntryBody implements TarBody {
   async #readUpTo(n: number): Promise<void> {
     const want = Math.min(n, this.#left + this.#have) - this.#have;
     if (want <= 0) return;
-    const bytes = await this.cursor.read(want);
-    if (bytes.length < want) throw this.cursor.truncated();
+    const bytes = await this.cursor.readExactly(want);
     // A copy: the visitor may keep it, and a view would keep the whole inflated chunk alive.
     this.#read.push(Buffer.from(bytes));
     this.#have += want;
@@ -284,10 +284,16 @@ class EntryBody implements TarBody {
     this.#read = [];
     const n = this.#left;
     this.#left = 0;
-    if (n > 0 && (await this.cursor.skip(n)) < n) throw this.cursor.truncated();
+    await this.cursor.skip(n);
   }
 }
 
+const FLAG_OLD_FILE = 0; // a regular file, in tars older than ustar
+const FLAG_FILE = 0x30; // '0'
+const FLAG_HARDLINK = 0x31; // '1'
+const FLAG_SYMLINK = 0x32; // '2'
+const FLAG_DIRECTORY = 0x35; // '5'
+const FLAG_CONTIGUOUS = 0x37; // '7': a regular file
 const FLAG_PAX = 0x78; // 'x'
 const FLAG_GLOBAL = 0x67; // 'g'
 const FLAG_LONG_NAME = 0x4c; // 'L'
@@ -413,14 +419,18 @@ function paxOverrides(data: Buffer, what: string): Overrides {
   return out;
 }
 
-/** Type flags whose members have no data, whatever their size field says (as Go's archive/tar). */
-const HEADER_ONLY = new Set([0x31, 0x32, 0x33, 0x34, 0x35, 0x36]);
+/**
+ * Type flags whose members have no data, whatever their size field says (as Go's archive/tar): links,
+ * character and block devices, directories, fifos.
+ */
+const HEADER_ONLY = new Set([FLAG_HARDLINK, FLAG_SYMLINK, 0x33, 0x34, FLAG_DIRECTORY, 0x36]);
 
 function applyOverrides(h: Header, o: Overrides): MemberHeader {
   const name = o.name ?? h.name;
   const size = o.size ?? h.size;
   // Old tars mark directories by a trailing slash on a regular file's name.
-  const flag = (h.flag === 0 || h.flag === 0x30) && name.endsWith('/') ? 0x35 : h.flag;
+  const flag =
+    (h.flag === FLAG_OLD_FILE || h.flag === FLAG_FILE) && name.endsWith('/') ? FLAG_DIRECTORY : h.flag;
   return { flag, name, linkname: o.linkname ?? h.linkname, dataSize: HEADER_ONLY.has(flag) ? 0 : size };
 }
 
@@ -449,16 +459,16 @@ function toEntry(h: MemberHeader, maxName: number, what: string): TarEntry | nul
     return { path: dir ? `${dir}/${name}` : name, type: 'whiteout', size: 0 };
   }
   switch (h.flag) {
-    case 0:
-    case 0x30: // '0'
-    case 0x37: // '7': contiguous file
+    case FLAG_OLD_FILE:
+    case FLAG_FILE:
+    case FLAG_CONTIGUOUS:
       return { path, type: 'file', size: h.dataSize };
-    case 0x35: // '5'
+    case FLAG_DIRECTORY:
       return { path, type: 'directory', size: 0 };
-    case 0x32: // '2'
+    case FLAG_SYMLINK:
       return { path, type: 'symlink', size: 0, linkname: h.linkname };
-    case 0x31: {
-      // '1': a hard link to an earlier member
+    case FLAG_HARDLINK: {
+      // A hard link to an earlier member.
       const target = normaliseMemberPath(h.linkname);
       if (target === null || target === '') return null;
       return { path, type: 'hardlink', size: 0, linkname: target };
