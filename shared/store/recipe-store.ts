@@ -337,10 +337,18 @@ export class RecipeStore {
     return id;
   }
 
-  /** A worker took the job (its first heartbeat). */
-  async markRunning(img: ImageRef, opts: Opts = {}): Promise<void> {
+  /**
+   * A worker took the job (its first heartbeat). `source` is the job's: the worker records it too,
+   * since markQueued yields to a worker that took the job before its write landed.
+   */
+  async markRunning(img: ImageRef, info: { source?: string } = {}, opts: Opts = {}): Promise<void> {
     await this.run(opts, () => this.redis.set(this.keys.scan(imageId(img)), imageName(img)));
-    await this.setState(img, 'running', { force: true }, opts);
+    await this.setState(
+      img,
+      'running',
+      { force: true, ...(info.source !== undefined ? { source: info.source } : {}) },
+      opts,
+    );
     await this.heartbeat(img, opts);
   }
 

@@ -86,6 +86,14 @@ for (const mode of ['standalone', 'cluster', 'sentinel'] as RedisMode[]) {
       // A duplicate push while running must not make the scan look idle.
       await store.markQueued(img, { source: 'test' });
       assert.equal((await store.getImage(img))?.state, 'running');
+      // A worker that takes a job before the queueing side's write lands records the job's source:
+      // that write, conditional on the version read before the job was queued, then yields.
+      const version = await store.stateVersion(img);
+      await store.markRunning(img, { source: 'reconcile' });
+      await store.markQueued(img, { source: 'reconcile', ifVersion: version });
+      const taken = await store.getImage(img);
+      assert.equal(taken?.state, 'running');
+      assert.equal(taken?.source, 'reconcile');
       const scan: ImageScan = {
         manifest: m,
         results: [{ kind: 'recipe', manifest: m, recipe: r, verified: true, rebuild: rebuildOf(r) }],

@@ -179,7 +179,7 @@ async function scanJob(
   wait: ClaimWait,
 ): Promise<JobOutcome> {
   const img = { registry: data.registry, repository: data.repository, digest: data.digest };
-  await deps.store.markRunning(img, { signal });
+  await deps.store.markRunning(img, { source: data.source }, { signal });
   const beat = heartbeat(deps, img, log);
   try {
     return await scanRunning(deps, requests, data, img, signal, log, wait);
